@@ -1,0 +1,124 @@
+"""The daily flow: a table of contents, one task per stage. All logic lives in ``transforms/`` and ``sql/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from transforms import runs
+from transforms.config import Settings, load_config
+from transforms.export import export_candidates, export_spoofing_alerts
+from transforms.flagging import flag_run_date
+from transforms.ingest import Delivery, IngestContext, IngestPlan, land_delivery, ledger_mismatches, plan_ingest
+from transforms.landing import LANDERS
+from transforms.lineage import derive_run_id
+from transforms.numbers import NumberingTables
+from transforms.report import write_report
+from transforms.warehouse import connect, run_folder
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    run_date: date
+    out_dir: Path
+    warehouse: Path
+    files_new: int = 0
+    files_known: int = 0
+    files_failed: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    rule_hits: dict[str, int] = field(default_factory=dict)
+    candidates: dict[str, int] = field(default_factory=dict)
+    spoofing_alerts: int = 0
+    outputs: list[Path] = field(default_factory=list)
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_warehouse(warehouse: Path, settings: Settings) -> None:
+    with connect(warehouse, settings.run.duckdb) as con:
+        run_folder(con, "schema")
+        run_folder(con, "views")
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def ingest(inbox: Path, warehouse: Path, settings: Settings) -> IngestPlan:
+    """Discover inbox files by content hash and decide which are new."""
+    with connect(warehouse, settings.run.duckdb) as con:
+        return plan_ingest(con, inbox, settings.carrier_slugs())
+
+
+@task(cache_policy=NO_CACHE)
+def normalise_and_load(new: list[Delivery], warehouse: Path, lake: Path, settings: Settings, run_id: str) -> dict[str, int]:
+    """Parse, normalise and load each new file in its own transaction; the ledger must balance."""
+    ctx = IngestContext(settings, NumberingTables.from_settings(settings), run_id, lake)
+    totals: dict[str, int] = {"files_loaded": 0, "files_failed": 0, "rows_read": 0, "rows_rejected": 0}
+    with connect(warehouse, settings.run.duckdb) as con:
+        for d in new:
+            landed = land_delivery(con, d, ctx, LANDERS)
+            totals["files_loaded" if landed.status == "loaded" else "files_failed"] += 1
+            totals["rows_read"] += landed.rows_read
+            totals["rows_rejected"] += landed.rows_rejected
+            for k, v in landed.extra.items():
+                totals[k] = totals.get(k, 0) + v
+        bad = ledger_mismatches(con)
+    if bad.height:
+        raise RuntimeError(f"ledger does not balance (read != accepted + rejected) for: {bad.to_dicts()}")
+    return totals
+
+
+@task(cache_policy=NO_CACHE)
+def flag(warehouse: Path, settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
+    with connect(warehouse, settings.run.duckdb) as con:
+        return flag_run_date(con, settings, run_date, run_id)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def export(warehouse: Path, out: Path, settings: Settings, run_date: date) -> tuple[dict[str, int], int, list[Path]]:
+    with connect(warehouse, settings.run.duckdb) as con:
+        result = export_candidates(con, settings, run_date, out)
+        alerts_path, alerts = export_spoofing_alerts(con, settings, run_date, out)
+    return result.candidates_per_carrier, alerts, [*result.files, alerts_path]
+
+
+@task(cache_policy=NO_CACHE)
+def report(warehouse: Path, out: Path, settings: Settings, run_date: date, run_id: str) -> Path:
+    with connect(warehouse, settings.run.duckdb) as con:
+        return write_report(con, settings, run_date, run_id, out)
+
+
+@flow(name="subflag-daily", log_prints=False)
+def daily_run(
+    run_date: date,
+    inbox: Path = Path("data/inbox"),
+    warehouse: Path = Path("data/warehouse.duckdb"),
+    lake: Path = Path("data/lake"),
+    out: Path = Path("data/out"),
+    config_dir: Path | None = None,
+) -> RunSummary:
+    """ingest → normalise → load → features → flag → export → report, for one local run date."""
+    logger = get_run_logger()
+    settings = load_config(config_dir)
+    prepare_warehouse(warehouse, settings)
+    plan = ingest(inbox, warehouse, settings)
+    run_id = derive_run_id(run_date, plan.input_hashes, settings.digest)
+    for problem in plan.problems:
+        logger.warning("inbox: %s", problem.message)
+    execution = runs.start(warehouse, settings, run_id, "daily", run_date, plan.input_hashes)
+    summary = RunSummary(run_id=run_id, run_date=run_date, out_dir=out / run_date.isoformat(), warehouse=warehouse)
+    try:
+        summary.files_new, summary.files_known = len(plan.new), plan.known
+        summary.rows = normalise_and_load(plan.new, warehouse, lake, settings, run_id)
+        summary.files_failed = summary.rows.get("files_failed", 0)
+        summary.rule_hits = flag(warehouse, settings, run_date, run_id)
+        summary.candidates, summary.spoofing_alerts, files = export(warehouse, out, settings, run_date)
+        summary.outputs = [*files, report(warehouse, out, settings, run_date, run_id)]
+    except BaseException as exc:
+        runs.finish(warehouse, settings, execution, "failed", summary, error=repr(exc))
+        raise
+    runs.finish(warehouse, settings, execution, "completed", summary)
+    logger.info("run %s for %s: %d new files, candidates %s", run_id, run_date, len(plan.new), summary.candidates)
+    return summary

@@ -1,0 +1,28 @@
+-- Ingest ledger: one row per delivered file (by content hash). A re-delivered identical file is a no-op;
+-- a changed file with the same name is a new delivery. rows_read = rows_accepted + rows_rejected (+ duplicates for CDRs).
+CREATE TABLE IF NOT EXISTS ingest_log (
+    sha256          VARCHAR PRIMARY KEY,
+    source_file     VARCHAR NOT NULL,
+    source_kind     VARCHAR NOT NULL,      -- reports_5656 | complaints | requests | cdr | subscribers | ported | decisions
+    carrier         VARCHAR,               -- for per-carrier folders
+    bytes           BIGINT NOT NULL,
+    rows_read       BIGINT NOT NULL,
+    rows_accepted   BIGINT NOT NULL,
+    rows_rejected   BIGINT NOT NULL,
+    rows_duplicate  BIGINT NOT NULL DEFAULT 0,
+    status          VARCHAR NOT NULL,      -- loaded | failed
+    error           VARCHAR,
+    run_id          VARCHAR NOT NULL,
+    ingested_at     TIMESTAMPTZ NOT NULL
+);
+
+-- Every rejected input row, with the reason. Nothing read is lost.
+CREATE TABLE IF NOT EXISTS rejects (
+    sha256        VARCHAR NOT NULL,
+    source_file   VARCHAR NOT NULL,
+    source_line   BIGINT,
+    raw           VARCHAR,
+    reason        VARCHAR NOT NULL,
+    detail        VARCHAR,
+    run_id        VARCHAR NOT NULL
+);

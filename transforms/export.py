@@ -1,0 +1,69 @@
+"""Export stage: per-carrier suspension candidate lists and run-wide alert files, per DESIGN.md §8."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from transforms.config import Settings
+from transforms.warehouse import query_model
+from transforms.writers import ensure_private_dir, write_csv, write_parquet, write_xlsx
+
+CANDIDATE_STEM = "suspension_candidates"
+
+
+@dataclass
+class ExportResult:
+    files: list[Path] = field(default_factory=list)
+    candidates_per_carrier: dict[str, int] = field(default_factory=dict)
+    spoofing_alerts: int = 0
+
+
+def _modes(settings: Settings) -> tuple[int, int]:
+    return int(settings.run.output.dir_mode, 8), int(settings.run.output.file_mode, 8)
+
+
+def run_folder(out: Path, run_date: date, settings: Settings) -> Path:
+    dir_mode, _ = _modes(settings)
+    ensure_private_dir(out, dir_mode)
+    return ensure_private_dir(out / run_date.isoformat(), dir_mode)
+
+
+def export_candidates(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, out: Path) -> ExportResult:
+    """Write CSV (BOM), XLSX and Parquet per carrier that has exportable candidates."""
+    dir_mode, file_mode = _modes(settings)
+    base = run_folder(out, run_date, settings)
+    result = ExportResult()
+    known = set(settings.carrier_slugs())
+    carriers = query_model(con, "flags/export_carriers", {"run_date": run_date})["carrier"].to_list()
+    for carrier in carriers:
+        if carrier not in known:
+            raise ValueError(f"candidate carrier {carrier!r} is not in config/carriers.toml")
+        rows = query_model(con, "flags/export_candidates", {"run_date": run_date, "carrier": carrier})
+        folder = ensure_private_dir(base / carrier, dir_mode)
+        result.files += [
+            write_csv(rows, folder / f"{CANDIDATE_STEM}.csv", file_mode=file_mode),
+            write_xlsx(rows, folder / f"{CANDIDATE_STEM}.xlsx", file_mode=file_mode),
+            write_parquet(rows, folder / f"{CANDIDATE_STEM}.parquet", file_mode=file_mode),
+        ]
+        result.candidates_per_carrier[carrier] = rows.height
+    return result
+
+
+def export_spoofing_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, out: Path) -> tuple[Path, int]:
+    _, file_mode = _modes(settings)
+    rows = query_model(
+        con,
+        "flags/spoofing_alerts",
+        {"run_date": run_date, "tz": settings.run.timezone, "window_days": settings.run.windows.feature_days},
+    )
+    path = write_csv(rows, run_folder(out, run_date, settings) / "spoofing_alerts.csv", file_mode=file_mode)
+    return path, rows.height
+
+
+def frame_rows(frame: pl.DataFrame) -> list[dict[str, object]]:
+    return frame.to_dicts()
