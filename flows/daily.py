@@ -45,10 +45,10 @@ def prepare_warehouse(warehouse: Path, settings: Settings) -> None:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def ingest(inbox: Path, warehouse: Path, settings: Settings) -> IngestPlan:
+def ingest(inbox: Path, warehouse: Path, settings: Settings, kinds: frozenset[str] | None = None) -> IngestPlan:
     """Discover inbox files by content hash and decide which are new."""
     with connect(warehouse, settings.run.duckdb) as con:
-        return plan_ingest(con, inbox, settings.carrier_slugs())
+        return plan_ingest(con, inbox, settings.carrier_slugs(), kinds)
 
 
 @task(cache_policy=NO_CACHE)

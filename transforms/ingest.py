@@ -128,8 +128,13 @@ class IngestPlan:
     input_hashes: frozenset[str]
 
 
-def plan_ingest(con: duckdb.DuckDBPyConnection, inbox: Path, carriers: list[str]) -> IngestPlan:
+def plan_ingest(
+    con: duckdb.DuckDBPyConnection, inbox: Path, carriers: list[str], kinds: frozenset[str] | None = None
+) -> IngestPlan:
+    """Split the inbox into new and known files; ``kinds`` limits a fast-lane flow to some folders."""
     deliveries, problems = discover_deliveries(inbox, carriers)
+    if kinds is not None:
+        deliveries = [d for d in deliveries if d.kind in kinds]
     known = known_hashes(con)
     new = [d for d in deliveries if d.sha256 not in known]
     return IngestPlan(new, len(deliveries) - len(new), problems, frozenset(known | {d.sha256 for d in deliveries}))
