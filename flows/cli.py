@@ -49,6 +49,7 @@ def simulate(
     seed: int = 7,
     end_date: Annotated[Optional[str], typer.Option("--end-date", help="last simulated day YYYY-MM-DD (default: yesterday, local)")] = None,
     cdr_format: Annotated[str, typer.Option("--cdr-format", help="parquet or csv.gz")] = "parquet",
+    overwrite: Annotated[bool, typer.Option(help="replace an inbox the simulator wrote before")] = True,
     config: ConfigDir = None,
 ) -> None:
     """Write a realistic synthetic inbox (several carriers and days, scam rings, benign heavy callers, messy 5656 texts)."""
@@ -59,13 +60,15 @@ def simulate(
         raise typer.BadParameter("expected parquet or csv.gz", param_hint="--cdr-format")
     last = date.fromisoformat(end_date) if end_date else yesterday_local(settings.run.timezone)
     spec = SimulationSpec(subscribers=subscribers, days=days, end_date=last, seed=seed, cdr_format=cdr_format)  # type: ignore[arg-type]
-    summary = simulate_inbox(spec, settings, inbox, truth)
-    table = Table(title=f"synthetic inbox {inbox} (seed {seed}, {days} days to {last})")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for key, value in summary.as_rows():
-        table.add_row(key, f"{value:,}")
+    summary = simulate_inbox(spec, settings, inbox, truth, overwrite=overwrite)
+    table = Table(title=f"synthetic inbox {inbox} (seed {seed}, {days} days to {last}, {summary.seconds:.1f} s)")
+    table.add_column("folder")
+    table.add_column("files", justify="right")
+    table.add_column("rows", justify="right")
+    for kind, files, rows in summary.table():
+        table.add_row(kind, f"{files:,}", f"{rows:,}")
     console.print(table)
+    console.print(f"ground truth: [bold]{truth}[/bold]")
 
 
 @app.command()
@@ -93,6 +96,37 @@ def run(
         config_dir=config,
     )
     print_summary(summary)
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Optional[Path], typer.Option(help="inbox folder (default from config/run.toml)")] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB warehouse file")] = None,
+    lake: Annotated[Optional[Path], typer.Option(help="Parquet CDR lake folder")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder")] = None,
+    prefect_home: Annotated[Optional[Path], typer.Option("--prefect-home", help="PREFECT_HOME of the local server (default data/prefect)")] = None,
+    port: Annotated[int, typer.Option(help="port of the local Prefect server (0: any free port)")] = 0,
+    ui: Annotated[bool, typer.Option("--ui/--no-ui", help="serve the Prefect UI with the local server")] = True,
+    config: ConfigDir = None,
+) -> None:
+    """Serve the Prefect deployments on their cron schedules (config/schedules.toml, Asia/Ho_Chi_Minh).
+
+    Deployments: subflag-daily/daily (06:00, the full daily flow for the previous local day),
+    subflag-intake/intake (hourly, the fast lane: 5656 reports, complaints, authority requests),
+    subflag-audit/audit (weekly, the Decree 49/2017 subscriber-information checks).
+    Cron schedules need a persistent Prefect server: with PREFECT_API_URL unset this starts
+    `prefect server start` on 127.0.0.1 with its own PREFECT_HOME and stops it on exit; with
+    PREFECT_API_URL set it serves against that server. Stop with Ctrl-C or SIGTERM.
+    """
+    _quiet_prefect()
+    from flows.serve import ServerStartError, serve_command
+
+    try:
+        serve_command(inbox=inbox, warehouse=warehouse, lake=lake, out=out, config=config,
+                      prefect_home=prefect_home, port=port, ui=ui)
+    except (ConfigError, ServerStartError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
 
 
 def print_summary(summary) -> None:  # noqa: ANN001 - RunSummary, imported lazily with Prefect

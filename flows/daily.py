@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.artifacts import publish_run_artifacts
 from transforms import runs
 from transforms.config import Settings, load_config
 from transforms.export import export_candidates, export_spoofing_alerts
@@ -92,16 +94,20 @@ def report(warehouse: Path, out: Path, settings: Settings, run_date: date, run_i
 
 @flow(name="subflag-daily", log_prints=False)
 def daily_run(
-    run_date: date,
+    run_date: date | None = None,
     inbox: Path = Path("data/inbox"),
     warehouse: Path = Path("data/warehouse.duckdb"),
     lake: Path = Path("data/lake"),
     out: Path = Path("data/out"),
     config_dir: Path | None = None,
 ) -> RunSummary:
-    """ingest → normalise → load → features → flag → export → report, for one local run date."""
+    """ingest → normalise → load → features → flag → export → report, for one local run date.
+
+    Without ``run_date`` (the scheduled deployment) the run processes the previous local day.
+    """
     logger = get_run_logger()
     settings = load_config(config_dir)
+    run_date = run_date or datetime.now(ZoneInfo(settings.run.timezone)).date() - timedelta(days=1)
     prepare_warehouse(warehouse, settings)
     plan = ingest(inbox, warehouse, settings)
     run_id = derive_run_id(run_date, plan.input_hashes, settings.digest)
@@ -120,5 +126,6 @@ def daily_run(
         runs.finish(warehouse, settings, execution, "failed", summary, error=repr(exc))
         raise
     runs.finish(warehouse, settings, execution, "completed", summary)
+    publish_run_artifacts(summary, settings)
     logger.info("run %s for %s: %d new files, candidates %s", run_id, run_date, len(plan.new), summary.candidates)
     return summary

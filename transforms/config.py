@@ -11,6 +11,8 @@ import hashlib
 import json
 import re
 import tomllib
+import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -84,12 +86,20 @@ class Service(_Strict):
     premium_prefix: str = "1900"
     short_code_min_length: int = Field(3, ge=2, le=6)
     short_code_max_length: int = Field(6, ge=3, le=8)
+    # Total digits of a 1800/1900 number (1800xxxx, 1800xxxxxx).
+    number_lengths: list[Annotated[int, Field(ge=5, le=11)]] = [8, 10]
 
 
 class Numbering(_Strict):
     country_code: str = "84"
-    mobile_nsn_length: int = 9
-    landline_nsn_length: int = 10
+    mobile_nsn_length: int = Field(9, ge=5, le=11)
+    landline_nsn_length: int = Field(10, ge=5, le=11)
+    # An old mobile number is this many digits after the trunk 0 (11-digit national form); the digits after
+    # its 3-digit old prefix are kept when converting.
+    legacy_nsn_length: int = Field(10, ge=5, le=11)
+    # Digits of an international number after "+" (country code included): E.164 allows at most 15.
+    international_min_digits: int = Field(7, ge=3, le=15)
+    international_max_digits: int = Field(15, ge=3, le=15)
     legacy: dict[Annotated[str, Field(pattern=r"^01[0-9]{2}$")], NationalPrefix]
     landline: Landline
     service: Service = Service()
@@ -130,7 +140,8 @@ class Paths(_Strict):
     warehouse: Path = Path("data/warehouse.duckdb")
     lake: Path = Path("data/lake")
     out: Path = Path("data/out")
-    keys: Path = Path("data/keys")
+    signing_keys: Path = Path("data/keys")
+    pseudonym_key: Path = Path("data/keys/pseudonym.key")  # HMAC key file; env SUBFLAG_PSEUDONYM_KEY wins
 
 
 class Windows(_Strict):
@@ -158,6 +169,36 @@ class CdrSettings(_Strict):
     short_gap_seconds: int = Field(30, ge=1)
     night_start_hour: int = Field(22, ge=0, le=23)
     night_end_hour: int = Field(6, ge=0, le=23)
+    # "Max calls in any sliding window" uses a window of this many minutes (Circular 22: call frequency).
+    burst_window_minutes: int = Field(60, ge=1, le=1440)
+    # Corroboration: the reported number must have called/messaged the reporter within this many minutes
+    # either side of occurred_at, or, without occurred_at, within this many hours before received_at.
+    corroboration_minutes: int = Field(60, ge=1, le=1440)
+    corroboration_lookback_hours: int = Field(72, ge=1, le=24 * 31)
+    # Streaming ingest: rows per batch held in memory; Parquet row group size in the lake.
+    ingest_batch_rows: int = Field(1_000_000, ge=1_000, le=50_000_000)
+    row_group_rows: int = Field(262_144, ge=1_024, le=10_000_000)
+    # Vendor column names per carrier: {carrier slug: {vendor column: canonical column}} (case-insensitive).
+    columns: dict[str, dict[str, str]] = {}
+
+    @field_validator("columns")
+    @classmethod
+    def _canonical_targets(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        canonical = {"record_id", "a_number", "b_number", "start_time", "duration_s", "event_type", "cell_id", "imei"}
+        for carrier, mapping in v.items():
+            if not _SLUG.match(carrier):
+                raise ValueError(f"columns.{carrier}: expected a carrier slug")
+            bad = sorted(set(mapping.values()) - canonical)
+            if bad:
+                raise ValueError(f"columns.{carrier}: {bad} are not CDR columns; expected one of {sorted(canonical)}")
+        return v
+
+
+class HotspotSettings(_Strict):
+    # A prefix is a hot-spot when its complaints in the feature window reach min_reports AND are at least
+    # min_ratio times the trailing baseline's rate (scaled to the window length).
+    min_reports: int = Field(3, ge=1)
+    min_ratio: float = Field(2.0, gt=0)
 
 
 class OutputSettings(_Strict):
@@ -179,6 +220,7 @@ class RunSettings(_Strict):
     windows: Windows = Windows()
     duckdb: DuckDBSettings = DuckDBSettings()
     cdr: CdrSettings = CdrSettings()
+    hotspots: HotspotSettings = HotspotSettings()
     output: OutputSettings = OutputSettings()
 
     @field_validator("timezone")
@@ -240,8 +282,16 @@ class DueDays(_Strict):
         return [getattr(self, a) for a in ACTIONS_STRONGEST_FIRST]
 
 
+class Exclusions(_Strict):
+    """Exclusions beat rules; the cooldown and the allowlist are the carrier's policy."""
+
+    cooldown_days: int = Field(30, ge=0, le=3650)
+    allowlist: Path | None = None  # CSV with an msisdn column; relative paths are relative to config/
+
+
 class Rules(_Strict):
     due_days: DueDays
+    exclusions: Exclusions = Exclusions()
     rule: list[Rule]
 
     @model_validator(mode="after")
@@ -250,6 +300,149 @@ class Rules(_Strict):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"rule ids must be unique; repeated: {dup}")
+        return self
+
+
+CategoryName = Literal["impersonation", "fraud", "spam_call", "spam_sms", "harassment", "other"]
+
+
+def fold_label(text: str) -> str:
+    """Case-, diacritic- and separator-insensitive key, so "Lừa đảo", "lua dao" and "LUA_DAO" meet."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
+
+
+class ContentPolicy(_Strict):
+    max_chars: int = Field(1000, ge=100, le=100_000)
+
+
+class Category(_Strict):
+    name: CategoryName
+    synonyms: list[str] = []
+    keywords: list[str] = []
+    kinds: list[Literal["call", "sms"]] = ["call", "sms"]
+
+    @field_validator("synonyms", "keywords")
+    @classmethod
+    def _foldable(cls, v: list[str]) -> list[str]:
+        empty = [s for s in v if not fold_label(s)]
+        if empty:
+            raise ValueError(f"entries {empty} have no letters or digits")
+        return v
+
+
+class Categories(_Strict):
+    content: ContentPolicy = ContentPolicy()
+    category: list[Category]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Categories":
+        names = [c.name for c in self.category]
+        if len(set(names)) != len(names):
+            raise ValueError("category names must be unique")
+        if "other" not in names:
+            raise ValueError("a category named 'other' is required (the default)")
+        seen: dict[str, str] = {}
+        for c in self.category:
+            for s in [c.name, *c.synonyms]:
+                key = fold_label(s)
+                if seen.get(key, c.name) != c.name:
+                    raise ValueError(f"synonym {s!r} is given to both {seen[key]} and {c.name}")
+                seen[key] = c.name
+        return self
+
+
+SubscriberField = Literal["full_name", "date_of_birth", "id_type", "id_number", "id_issued_on", "id_issued_place", "photo_ref"]
+RegistrationPoint = Literal["own_store", "agent", "online", "ekyc"]
+RegistryCheckId = Literal[
+    "REG_FIELDS_MISSING", "REG_KYC_UNVERIFIED", "REG_EXTRA_NUMBER_POINT",
+    "REG_ID_EXPIRED", "REG_ID_IMPLAUSIBLE", "REG_ID_NAME_CONFLICT",
+]
+
+
+class IdDocument(_Strict):
+    """One kind of identity document: what its number looks like and when it stops being valid."""
+
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    aliases: list[str] = []
+    pattern: str
+    valid_years: int | None = Field(None, ge=1, le=100)
+    renew_at_ages: list[Annotated[int, Field(ge=1, le=150)]] = []
+    renew_grace_years: int = Field(0, ge=0, le=10)
+    valid_until: date | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return v
+
+
+class LadderStep(_Strict):
+    action: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    after_days: int = Field(ge=0, le=3660)
+    legal_basis: str
+    description: str = ""
+
+
+class RegistryCheck(_Strict):
+    id: RegistryCheckId
+    legal_basis: str
+    description: str = ""
+
+
+class RegulationProfile(_Strict):
+    """A rulebook as data: required subscriber fields, the checks and their legal basis, the enforcement ladder."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,63}$")
+    title: str
+    legal_basis: str
+    required_fields: list[SubscriberField] = Field(min_length=1)
+    min_age_years: int = Field(14, ge=0, le=30)
+    max_age_years: int = Field(120, ge=50, le=150)
+    numbers_per_id_anywhere: int = Field(3, ge=1, le=100)
+    extra_numbers_points: list[RegistrationPoint] = Field(min_length=1)
+    notice_min_days: int = Field(ge=0, le=365)
+    new_device_suspend_hours: float | None = Field(None, gt=0)
+    id_document: list[IdDocument] = Field(min_length=1)
+    check: list[RegistryCheck] = Field(min_length=1)
+    step: list[LadderStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "RegulationProfile":
+        names = [n.lower() for d in self.id_document for n in [d.type, *d.aliases]]
+        for label, values in (
+            ("id_document type/alias", names),
+            ("check id", [c.id for c in self.check]),
+            ("step action", [s.action for s in self.step]),
+        ):
+            dup = sorted({v for v in values if values.count(v) > 1})
+            if dup:
+                raise ValueError(f"{label} must be unique; repeated: {dup}")
+        return self
+
+    def step_offsets(self) -> list[int]:
+        """Days from the first flag to each step (the TOML gives days after the previous step)."""
+        out, total = [], 0
+        for s in self.step:
+            total += s.after_days
+            out.append(total)
+        return out
+
+
+class ProfilesFile(_Strict):
+    profile: list[RegulationProfile] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> "ProfilesFile":
+        names = [p.name for p in self.profile]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"profile names must be unique; repeated: {dup}")
         return self
 
 
@@ -264,10 +457,20 @@ class Settings(_Strict):
     schedules: Schedules
     rules: list[Rule]
     due_days: DueDays
+    exclusions: Exclusions
+    categories: Categories
+    profiles: list[RegulationProfile]
+    profile: RegulationProfile  # the active one, named by run.toml regulation_profile
     digest: str
 
     def carrier_slugs(self) -> list[str]:
         return [c.slug for c in self.carriers]
+
+    def allowlist_file(self) -> Path | None:
+        path = self.exclusions.allowlist
+        if path is None:
+            return None
+        return path if path.is_absolute() else self.config_dir / path
 
     def prefix_table(self) -> dict[str, str]:
         """National prefix → carrier slug (the ORIGINAL carrier of a number)."""
@@ -281,6 +484,8 @@ _FILES: dict[str, type[BaseModel]] = {
     "run.toml": RunSettings,
     "schedules.toml": Schedules,
     "rules.toml": Rules,
+    "categories.toml": Categories,
+    "profiles.toml": ProfilesFile,
 }
 
 
@@ -334,9 +539,24 @@ def load_config(config_dir: Path | str | None = None) -> Settings:
         run=parsed["run.toml"],  # type: ignore[arg-type]
         schedules=parsed["schedules.toml"],  # type: ignore[arg-type]
         rules=parsed["rules.toml"].rule,  # type: ignore[attr-defined]
+        categories=parsed["categories.toml"],  # type: ignore[arg-type]
         due_days=parsed["rules.toml"].due_days,  # type: ignore[attr-defined]
+        exclusions=parsed["rules.toml"].exclusions,  # type: ignore[attr-defined]
+        profiles=parsed["profiles.toml"].profile,  # type: ignore[attr-defined]
+        profile=_active_profile(parsed["profiles.toml"], parsed["run.toml"], cdir),  # type: ignore[arg-type]
         digest=h.hexdigest(),
     )
+
+
+def _active_profile(profiles: ProfilesFile, run: RunSettings, cdir: Path) -> RegulationProfile:
+    by_name = {p.name: p for p in profiles.profile}
+    if run.regulation_profile not in by_name:
+        raise ConfigError(
+            f"invalid configuration in {cdir / 'run.toml'}:\n"
+            f"  key regulation_profile: {run.regulation_profile!r} is not a profile in profiles.toml; "
+            f"expected one of {sorted(by_name)}"
+        )
+    return by_name[run.regulation_profile]
 
 
 def _check_cross_file(carriers: CarriersFile, numbering: Numbering, cdir: Path) -> None:

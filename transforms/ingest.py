@@ -79,8 +79,10 @@ def _is_candidate_file(p: Path) -> bool:
     return not name.startswith(".") and not name.endswith((".tmp", ".part")) and name.endswith(SUFFIXES)
 
 
-def discover_deliveries(inbox: Path, carriers: list[str]) -> tuple[list[Delivery], list[Problem]]:
-    """List every landable file in the inbox, in a stable order (kind, carrier, name)."""
+def discover_deliveries(
+    inbox: Path, carriers: list[str], kinds: frozenset[str] | None = None
+) -> tuple[list[Delivery], list[Problem]]:
+    """List every landable file in the inbox, in a stable order (kind, carrier, name); hash only ``kinds``."""
     found: list[Delivery] = []
     problems: list[Problem] = []
 
@@ -96,10 +98,14 @@ def discover_deliveries(inbox: Path, carriers: list[str]) -> tuple[list[Delivery
             problems.append(Problem(path, f"{path}: cannot read ({exc.strerror})"))
 
     for kind in FLAT_KINDS:
+        if kinds is not None and kind not in kinds:
+            continue
         folder = inbox / kind
         for p in sorted(folder.iterdir()) if folder.is_dir() else []:
             add(p, kind, None)
     for kind in PER_CARRIER_KINDS:
+        if kinds is not None and kind not in kinds:
+            continue
         folder = inbox / kind
         for sub in sorted(folder.iterdir()) if folder.is_dir() else []:
             if not sub.is_dir():
@@ -132,9 +138,7 @@ def plan_ingest(
     con: duckdb.DuckDBPyConnection, inbox: Path, carriers: list[str], kinds: frozenset[str] | None = None
 ) -> IngestPlan:
     """Split the inbox into new and known files; ``kinds`` limits a fast-lane flow to some folders."""
-    deliveries, problems = discover_deliveries(inbox, carriers)
-    if kinds is not None:
-        deliveries = [d for d in deliveries if d.kind in kinds]
+    deliveries, problems = discover_deliveries(inbox, carriers, kinds)
     known = known_hashes(con)
     new = [d for d in deliveries if d.sha256 not in known]
     return IngestPlan(new, len(deliveries) - len(new), problems, frozenset(known | {d.sha256 for d in deliveries}))

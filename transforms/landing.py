@@ -10,6 +10,8 @@ import duckdb
 import polars as pl
 
 from transforms.cdr import ingest_cdr_file
+from transforms.decisions import land_decisions
+from transforms.registry import land_ported, land_subscribers
 from transforms.complaints import COMPLAINT_OPTIONAL, COMPLAINT_REQUIRED, parse_complaints
 from transforms.ingest import Delivery, IngestContext, Landed, Lander, insert_frame, insert_rejects
 from transforms.readers import read_records
@@ -47,7 +49,7 @@ def land_complaints(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestCont
 
 
 def land_request(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestContext) -> Landed:
-    request = load_request(d.path)
+    request = load_request(d.path, ctx.settings.run.timezone)
     header, numbers = request_frames(request, d.path, ctx.tables)
     insert_frame(
         con,
@@ -77,4 +79,7 @@ LANDERS: dict[str, Lander] = {
     "complaints": land_complaints,
     "requests": land_request,
     "cdr": land_cdr,
+    "subscribers": land_subscribers,
+    "ported": land_ported,
+    "decisions": land_decisions,
 }

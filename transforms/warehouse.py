@@ -145,7 +145,7 @@ def query_model(
         for stmt in statements[:-1]:
             con.execute(stmt, _bind(stmt, params or {}))
         last = statements[-1]
-        return con.execute(last, _bind(last, params or {})).pl()
+        return con.sql(last, params=_bind(last, params or {})).pl()
     except KeyError as exc:
         raise ModelError(f"{path}: no value for parameter ${exc.args[0]}") from exc
     except duckdb.Error as exc:

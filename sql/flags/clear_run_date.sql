@@ -1,4 +1,3 @@
 -- The flag stage replaces its own run date, so re-running a date adds no rows.
-DELETE FROM subscriber_signals WHERE run_date = $run_date;
 DELETE FROM rule_hits WHERE run_date = $run_date;
 DELETE FROM candidates WHERE run_date = $run_date;

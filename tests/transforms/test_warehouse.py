@@ -1,7 +1,7 @@
 import duckdb
 import pytest
 
-from transforms.warehouse import ModelError, quote_literal, render, run_model, split_statements
+from transforms.warehouse import ModelError, query_model, quote_literal, render, run_model, split_statements
 
 
 def test_split_respects_quotes_and_comments():
@@ -39,3 +39,10 @@ def test_missing_parameter_names_model():
     run_model(con, "schema/000_ledger")
     with pytest.raises(ModelError, match=r"record_file\.sql: no value for parameter"):
         run_model(con, "ledger/record_file", {"sha256": "x"})
+
+
+def test_query_model_returns_polars_frame_with_params():
+    con = duckdb.connect()
+    run_model(con, "schema/000_ledger")
+    frame = query_model(con, "ledger/known_hashes")
+    assert frame.columns == ["sha256"] and frame.height == 0

@@ -1,0 +1,144 @@
+"""Feature stage driver: which SQL model runs over which lake files, bucket by bucket.
+
+Memory in a per-subscriber aggregation grows with the number of distinct callers, and a carrier-day has
+tens of millions of them. The lake is already partitioned by ``a_number % buckets`` (see
+:mod:`transforms.cdr`), so one pass per (carrier, bucket) reads only that bucket's files for the window
+and holds only that bucket's subscribers — faster than one big query, with a fraction of the memory
+(measured in /work/shared/STACK_NOTES.md). A pass is self-contained, which is what lets a Dask cluster
+run the same passes later. All SQL is in ``sql/features/``; this module only picks files and parameters.
+
+Complaint joins (corroboration, per-number complaint features, prefix hot-spots) are separate models
+that read ``stg_complaints``; :func:`compute_complaint_features` runs them in order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from transforms.cdr import cdr_root, fetch_model, inbound_root, lake_layout
+from transforms.config import Settings
+from transforms.warehouse import run_model, transaction
+
+
+@dataclass
+class FeatureStats:
+    run_date: date
+    window_days: int
+    passes: int = 0
+    files_read: int = 0
+    subscribers: dict[str, int] = field(default_factory=dict)  # feature rows per carrier
+    shared_imei_subscribers: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class BucketPass:
+    """One unit of work: a carrier's bucket over the window (plus history for new-callee lookups)."""
+
+    carrier: str
+    bucket: int
+    files: list[str]
+    history_files: list[str]
+    inbound_files: list[str]
+
+
+def window_days(run_date: date, days: int) -> list[date]:
+    """The ``days`` local days ending on ``run_date`` (inclusive), oldest first."""
+    return [run_date - timedelta(days=d) for d in range(days - 1, -1, -1)]
+
+
+def lake_carriers(lake: Path) -> list[str]:
+    root = cdr_root(lake)
+    return sorted(p.name.split("=", 1)[1] for p in root.glob("carrier=*") if p.is_dir()) if root.is_dir() else []
+
+
+def partition_files(root: Path, carrier: str, days: Iterable[date], bucket: int | None = None) -> list[str]:
+    """Parquet files of a carrier's partitions for the given days (and one bucket, or all)."""
+    pattern = "bucket=*/*.parquet" if bucket is None else f"bucket={bucket}/*.parquet"
+    out: list[str] = []
+    for day in days:
+        folder = root / f"carrier={carrier}" / f"day={day.isoformat()}"
+        if folder.is_dir():
+            out.extend(str(p) for p in sorted(folder.glob(pattern)))
+    return out
+
+
+def plan_passes(settings: Settings, run_date: date, lake: Path) -> list[BucketPass]:
+    """Every (carrier, bucket) with at least one file in the window, in a stable order."""
+    buckets = lake_layout(lake, settings, create=False).buckets
+    w = settings.run.windows
+    window = window_days(run_date, w.feature_days)
+    history = window_days(window[0] - timedelta(days=1), w.history_days)
+    passes: list[BucketPass] = []
+    for carrier in lake_carriers(lake):
+        for k in range(buckets):
+            files = partition_files(cdr_root(lake), carrier, window, k)
+            if files:
+                passes.append(BucketPass(
+                    carrier, k, files,
+                    partition_files(cdr_root(lake), carrier, history, k),
+                    partition_files(inbound_root(lake), carrier, window, k),
+                ))
+    return passes
+
+
+def _pass_params(settings: Settings, run_date: date, run_id: str) -> dict[str, Any]:
+    c = settings.run.cdr
+    return {
+        "run_date": run_date,
+        "run_id": run_id,
+        "window_days": settings.run.windows.feature_days,
+        "short_call_seconds": c.short_call_seconds,
+        "night_start": c.night_start_hour,
+        "night_end": c.night_end_hour,
+        "burst_us": c.burst_window_minutes * 60 * 1_000_000,
+        "short_gap_us": c.short_gap_seconds * 1_000_000,
+        "buckets": c.buckets,
+    }
+
+
+def run_bucket_pass(con: duckdb.DuckDBPyConnection, p: BucketPass, params: dict[str, Any], ported: bool) -> None:
+    """Compute and store one (carrier, bucket)'s subscriber features; needs ``features/cdr_stage_setup``."""
+    q = {**params, "carrier": p.carrier, "bucket": p.bucket, "files": p.files}
+    run_model(con, "features/cdr_bucket_reset")
+    if ported:
+        run_model(con, "features/cdr_bucket_ported", q)
+    if p.history_files:
+        run_model(con, "features/cdr_bucket_history", {"history_files": p.history_files})
+    if p.inbound_files:
+        run_model(con, "features/cdr_bucket_inbound", {"inbound_files": p.inbound_files})
+    run_model(con, "features/cdr_bucket_outgoing", q)
+    run_model(con, "features/cdr_bucket_sequence", q)
+    run_model(con, "features/cdr_bucket_imeis", q)
+    run_model(con, "features/cdr_bucket_store", q)
+
+
+def compute_features(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, lake: Path, run_id: str) -> FeatureStats:
+    """Replace ``run_date``'s rows of ``cdr_subscriber_features``, all or nothing (one transaction)."""
+    started = time.perf_counter()
+    lake = Path(lake)
+    stats = FeatureStats(run_date, settings.run.windows.feature_days)
+    passes = plan_passes(settings, run_date, lake) if cdr_root(lake).is_dir() else []
+    params = _pass_params(settings, run_date, run_id)
+    with transaction(con):
+        run_model(con, "features/cdr_clear_run_date", {"run_date": run_date})
+        run_model(con, "features/cdr_stage_setup")
+        ported = int(fetch_model(con, "features/cdr_has_current_carrier")["present"][0]) > 0
+        for p in passes:
+            run_bucket_pass(con, p, params, ported)
+            stats.passes += 1
+            stats.files_read += len(p.files) + len(p.history_files) + len(p.inbound_files)
+        run_model(con, "features/cdr_imei_sharing", {"run_date": run_date})
+        counts = fetch_model(con, "features/cdr_feature_counts", {"run_date": run_date})
+        run_model(con, "features/cdr_stage_teardown")
+    stats.subscribers = dict(zip(counts["carrier"].to_list(), counts["subscribers"].to_list()))
+    stats.shared_imei_subscribers = int(counts["shared_imei"].sum()) if counts.height else 0
+    stats.seconds = time.perf_counter() - started
+    return stats
