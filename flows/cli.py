@@ -78,6 +78,7 @@ def run(
     lake: Annotated[Optional[Path], typer.Option(help="Parquet CDR lake folder")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder")] = None,
     run_date: Annotated[Optional[str], typer.Option("--date", help="local run date YYYY-MM-DD (default: yesterday)")] = None,
+    allowlist: Annotated[Optional[Path], typer.Option(help="CSV of verified enterprise numbers (column msisdn) never to flag")] = None,
     config: ConfigDir = None,
 ) -> None:
     """Run the daily flow once: ingest → normalise → load → features → flag → export → report."""
@@ -94,6 +95,7 @@ def run(
         lake=lake or paths.lake,
         out=out or paths.out,
         config_dir=config,
+        allowlist=allowlist,
     )
     print_summary(summary)
 

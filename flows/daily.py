@@ -14,13 +14,15 @@ from flows.artifacts import publish_run_artifacts
 from transforms import runs
 from transforms.config import Settings, load_config
 from transforms.export import export_candidates, export_spoofing_alerts
+from transforms.features import compute_complaint_features, compute_features
 from transforms.flagging import flag_run_date
-from transforms.ingest import Delivery, IngestContext, IngestPlan, land_delivery, ledger_mismatches, plan_ingest
+from transforms.ingest import Delivery, allowlist_hashes, IngestContext, IngestPlan, land_delivery, ledger_mismatches, plan_ingest
 from transforms.landing import LANDERS
 from transforms.lineage import derive_run_id
 from transforms.numbers import NumberingTables
 from transforms.report import write_report
-from transforms.warehouse import connect, run_folder
+from transforms.registry import run_subscriber_checks
+from transforms.warehouse import connect, run_folder, transaction
 
 
 @dataclass
@@ -73,9 +75,32 @@ def normalise_and_load(new: list[Delivery], warehouse: Path, lake: Path, setting
 
 
 @task(cache_policy=NO_CACHE)
-def flag(warehouse: Path, settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
+def features(warehouse: Path, lake: Path, settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
+    """CDR features bucket by bucket over the lake, then the complaint joins (corroboration, hot-spots)."""
     with connect(warehouse, settings.run.duckdb) as con:
-        return flag_run_date(con, settings, run_date, run_id)
+        stats = compute_features(con, settings, run_date, lake, run_id)
+        complaint = compute_complaint_features(con, settings, run_date, lake, run_id)
+    return {
+        "feature_rows": sum(stats.subscribers.values()),
+        "bucket_passes": stats.passes,
+        "complaints_in_window": complaint.complaints,
+        "corroborated": complaint.corroborated,
+        "spoofing_signals": complaint.spoofing_signals,
+        "hotspots": complaint.hotspots,
+    }
+
+
+@task(cache_policy=NO_CACHE)
+def check_subscribers(warehouse: Path, settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
+    """Decree 49/2017 subscriber-information checks of the active regulation profile."""
+    with connect(warehouse, settings.run.duckdb) as con, transaction(con):
+        return run_subscriber_checks(con, settings, run_date, run_id)
+
+
+@task(cache_policy=NO_CACHE)
+def flag(warehouse: Path, settings: Settings, run_date: date, run_id: str, allowlist: Path | None) -> dict[str, int]:
+    with connect(warehouse, settings.run.duckdb) as con, transaction(con):
+        return flag_run_date(con, settings, run_date, run_id, allowlist=allowlist)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -100,6 +125,7 @@ def daily_run(
     lake: Path = Path("data/lake"),
     out: Path = Path("data/out"),
     config_dir: Path | None = None,
+    allowlist: Path | None = None,
 ) -> RunSummary:
     """ingest → normalise → load → features → flag → export → report, for one local run date.
 
@@ -110,7 +136,8 @@ def daily_run(
     run_date = run_date or datetime.now(ZoneInfo(settings.run.timezone)).date() - timedelta(days=1)
     prepare_warehouse(warehouse, settings)
     plan = ingest(inbox, warehouse, settings)
-    run_id = derive_run_id(run_date, plan.input_hashes, settings.digest)
+    allowlist = allowlist or settings.allowlist_file()
+    run_id = derive_run_id(run_date, plan.input_hashes | allowlist_hashes(allowlist), settings.digest)
     for problem in plan.problems:
         logger.warning("inbox: %s", problem.message)
     execution = runs.start(warehouse, settings, run_id, "daily", run_date, plan.input_hashes)
@@ -119,7 +146,9 @@ def daily_run(
         summary.files_new, summary.files_known = len(plan.new), plan.known
         summary.rows = normalise_and_load(plan.new, warehouse, lake, settings, run_id)
         summary.files_failed = summary.rows.get("files_failed", 0)
-        summary.rule_hits = flag(warehouse, settings, run_date, run_id)
+        summary.rows.update(features(warehouse, lake, settings, run_date, run_id))
+        summary.rows.update(check_subscribers(warehouse, settings, run_date, run_id))
+        summary.rule_hits = flag(warehouse, settings, run_date, run_id, allowlist)
         summary.candidates, summary.spoofing_alerts, files = export(warehouse, out, settings, run_date)
         summary.outputs = [*files, report(warehouse, out, settings, run_date, run_id)]
     except BaseException as exc:

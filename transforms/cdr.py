@@ -230,8 +230,10 @@ def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[str]:
 
 
 def _csv_field_pattern(delimiter: str) -> str:
+    """One delimiter followed by one field (quoted with doubled quotes, or plain); applied to the line with
+    a delimiter prepended, so no match is empty and every field is found."""
     d = "\\t" if delimiter == "\t" else "\\" + delimiter
-    return f'(?:^|{d})("(?:[^"]|"")*"|[^{d}]*)'
+    return f'{d}("(?:[^"]|"")*"|[^{d}]*)'
 
 
 def _csv_batches(path: Path, carrier: str, settings: Settings) -> Iterator[pl.DataFrame]:
@@ -277,8 +279,8 @@ def _pick_delimiter(header: str) -> str:
 
 
 def _split_line(line: str, delimiter: str) -> list[str]:
-    fields = pl.Series([line]).str.extract_all(_csv_field_pattern(delimiter)).explode()
-    return [_unquote_one(f.lstrip(delimiter)) for f in fields.to_list()]
+    fields = pl.Series([delimiter + line]).str.extract_all(_csv_field_pattern(delimiter)).explode()
+    return [_unquote_one(f[len(delimiter):]) for f in fields.to_list()]
 
 
 def _unquote_one(value: str) -> str:
@@ -298,9 +300,9 @@ def _split_frame(frame: pl.DataFrame, delimiter: str, width: int, positions: dic
     fields = (
         pl.when(quoted)
         .then(
-            pl.col("raw")
+            (pl.lit(delimiter) + pl.col("raw"))
             .str.extract_all(_csv_field_pattern(delimiter))
-            .list.eval(pl.element().str.strip_prefix(delimiter))
+            .list.eval(pl.element().str.slice(len(delimiter)))
         )
         .otherwise(pl.col("raw").str.split(delimiter))
     )

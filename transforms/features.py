@@ -116,7 +116,6 @@ def run_bucket_pass(con: duckdb.DuckDBPyConnection, p: BucketPass, params: dict[
         run_model(con, "features/cdr_bucket_inbound", {"inbound_files": p.inbound_files})
     run_model(con, "features/cdr_bucket_outgoing", q)
     run_model(con, "features/cdr_bucket_sequence", q)
-    run_model(con, "features/cdr_bucket_imeis", q)
     run_model(con, "features/cdr_bucket_store", q)
 
 
@@ -140,5 +139,86 @@ def compute_features(con: duckdb.DuckDBPyConnection, settings: Settings, run_dat
         run_model(con, "features/cdr_stage_teardown")
     stats.subscribers = dict(zip(counts["carrier"].to_list(), counts["subscribers"].to_list()))
     stats.shared_imei_subscribers = int(counts["shared_imei"].sum()) if counts.height else 0
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+# --------------------------------------------------------------------------------------------- complaints
+
+
+@dataclass
+class ComplaintStats:
+    run_date: date
+    complaints: int = 0
+    reported_numbers: int = 0
+    contacts: int = 0
+    corroborated: int = 0
+    uncorroborated: int = 0
+    unchecked: int = 0
+    spoofing_signals: int = 0
+    hotspots: int = 0
+    seconds: float = 0.0
+
+
+def _days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=d) for d in range((last - first).days + 1)]
+
+
+def complaint_params(settings: Settings, run_date: date, run_id: str) -> dict[str, Any]:
+    """Every parameter the complaint-join models take (a model binds only the ones it names)."""
+    w, c, h = settings.run.windows, settings.run.cdr, settings.run.hotspots
+    return {
+        "run_date": run_date,
+        "run_id": run_id,
+        "window_days": w.feature_days,
+        "baseline_days": w.hotspot_baseline_days,
+        "tz": settings.run.timezone,
+        "corroboration_minutes": c.corroboration_minutes,
+        "lookback_hours": c.corroboration_lookback_hours,
+        "buckets": c.buckets,
+        "min_reports": h.min_reports,
+        "min_ratio": h.min_ratio,
+        "watched": sorted(f"{k.slug}/{p}" for k in settings.carriers for p in k.watched_prefixes),
+    }
+
+
+def compute_complaint_features(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, lake: Path, run_id: str
+) -> ComplaintStats:
+    """Corroboration, per-number complaint features and prefix hot-spots for ``run_date`` (one transaction).
+
+    Runs, in order: features/complaint_carrier, features/complaint_window, features/complaint_cdr_days,
+    features/reported_contacts_clear + features/reported_contacts per (carrier, bucket) holding reported
+    numbers, features/corroboration, features/subscriber_complaints, features/prefix_hotspots.
+    Needs ``stg_complaints``; the CDR lake may be empty (then nothing is checkable).
+    """
+    started = time.perf_counter()
+    lake = Path(lake)
+    params = complaint_params(settings, run_date, run_id)
+    stats = ComplaintStats(run_date)
+    w = settings.run.windows
+    earliest = run_date - timedelta(days=w.feature_days - 1 + w.history_days)
+    with transaction(con):
+        run_model(con, "features/complaint_carrier", params)
+        run_model(con, "features/complaint_window", params)
+        span = fetch_model(con, "features/complaint_cdr_days", params).row(0, named=True)
+        run_model(con, "features/reported_contacts_clear", params)
+        lake_days: list[str] = []
+        if span["first_day"] is not None and cdr_root(lake).is_dir():
+            first = max(min(span["first_day"], run_date - timedelta(days=w.feature_days - 1)), earliest)
+            days = _days_between(first, max(span["last_day"], run_date))
+            for carrier in lake_carriers(lake):
+                lake_days += [f"{carrier}/{d.isoformat()}" for d in days
+                              if (cdr_root(lake) / f"carrier={carrier}" / f"day={d.isoformat()}").is_dir()]
+                for k in span["buckets"] or []:
+                    files = partition_files(cdr_root(lake), carrier, days, k)
+                    if files:
+                        run_model(con, "features/reported_contacts", {**params, "carrier": carrier, "files": files})
+        run_model(con, "features/corroboration", {**params, "lake_days": lake_days})
+        run_model(con, "features/subscriber_complaints", params)
+        run_model(con, "features/prefix_hotspots", params)
+        summary = fetch_model(con, "features/complaint_summary", params).row(0, named=True)
+    for key, value in summary.items():
+        setattr(stats, key, int(value or 0))
     stats.seconds = time.perf_counter() - started
     return stats

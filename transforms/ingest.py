@@ -120,6 +120,11 @@ def discover_deliveries(
     return found, problems
 
 
+def allowlist_hashes(path: Path | None) -> frozenset[str]:
+    """The allowlist changes which hits become candidates, so its bytes are an input of the run."""
+    return frozenset({sha256_of(path)}) if path is not None and path.is_file() else frozenset()
+
+
 def known_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return set(query_model(con, "ledger/known_hashes")["sha256"].to_list())
 

@@ -285,9 +285,16 @@ def _person_identities(rng: np.random.Generator, n: int, day0: date) -> pl.DataF
     cmnd = rng.integers(100_000_000, 400_000_000, n)
     passport = rng.integers(1_000_000, 10_000_000, n)
     adult = dob + np.timedelta64(14 * 365 + 4, "D")
+    # Documents are valid on day0 (expired ones would be a planted defect, not noise): a CCCD issued after
+    # the holder's last renewal age (25, 40, 60), a CMND within its 15 years, a passport within its 10.
+    age_years = age_days // 365
+    last_renewal = np.select([age_years >= 60, age_years >= 40, age_years >= 25], [60, 40, 25], default=14)
+    renewed = dob + (last_renewal * 365 + last_renewal // 4 + 1).astype("timedelta64[D]")
+    validity = np.array([str(d0 - 15 * 365 + 30), str(d0 - 15 * 365 + 30), str(d0 - 10 * 365 + 30)], dtype="datetime64[D]")[id_type]
     floor = np.array(["2016-01-01", "2000-01-01", "2012-01-01"], dtype="datetime64[D]")[id_type]
     cap = np.array([str(d0 - 30), "2021-06-30", str(d0 - 30)], dtype="datetime64[D]")[id_type]
-    lo = np.maximum(adult, floor)
+    lo = np.maximum(np.maximum(adult, floor), validity)
+    lo = np.where(id_type == 0, np.maximum(lo, renewed), lo)
     span = np.maximum((cap - lo).astype(np.int64), 0)
     issued = lo + (rng.random(n) * span).astype("timedelta64[D]")
     frame = pl.DataFrame({

@@ -1,5 +1,5 @@
--- Per pass, only when v_current_carrier exists: current carriers of this bucket's numbers, so a number
--- ported into the carrier counts as its subscriber and one ported away does not.
--- Parameters: $buckets, $bucket.
+-- Per pass, when current_carrier_on exists: the carrier on the run date of this bucket's ported numbers,
+-- so a number ported into the carrier counts as its subscriber and one ported away does not.
+-- Parameters: run_date, buckets, bucket.
 INSERT INTO _cdr_ported
-SELECT e164_int, carrier FROM v_current_carrier WHERE e164_int % $buckets = $bucket;
+SELECT e164_int, carrier FROM current_carrier_on($run_date) WHERE e164_int % $buckets = $bucket;

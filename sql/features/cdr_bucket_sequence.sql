@@ -1,8 +1,8 @@
 -- Per (carrier, bucket) pass: features of the ORDER of a subscriber's outgoing voice calls (one sort).
---   max_calls_burst: most calls starting within any half-open window of $burst_us microseconds.
---   short_gaps: calls starting less than $short_gap_us after the line was last free, i.e. after the
+--   max_calls_burst: most calls starting within any half-open window of burst_us microseconds.
+--   short_gaps: calls starting less than short_gap_us after the line was last free, i.e. after the
 --   latest end (start + duration) of all its earlier calls in the window; overlapping calls count.
--- Parameters: $files, $carrier, $burst_us, $short_gap_us.
+-- Parameters: files, carrier, burst_us, short_gap_us.
 CREATE OR REPLACE TEMP TABLE _cdr_seq AS
 WITH calls AS (
     SELECT o.a_number,

@@ -1,3 +1,2 @@
--- Is number portability known yet? 1 when a v_current_carrier(e164_int, carrier) view or table exists.
-SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = 'v_current_carrier')
-     + (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'v_current_carrier') AS present;
+-- Is number portability known? 1 when the current_carrier_on(day) table macro (sql/schema/030) exists.
+SELECT count(*) AS present FROM duckdb_functions() WHERE function_name = 'current_carrier_on';

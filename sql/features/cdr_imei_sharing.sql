@@ -1,6 +1,6 @@
 -- After every bucket: handsets used by more than one subscriber of the same carrier in the window (SIM
 -- farms, SIM-swapping rings); each subscriber gets the largest such count among its handsets.
--- Parameter: $run_date.
+-- Parameter: run_date.
 UPDATE cdr_subscriber_features AS f
 SET imei_max_subscribers = s.max_subscribers
 FROM (

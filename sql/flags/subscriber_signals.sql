@@ -6,7 +6,8 @@ CREATE OR REPLACE TEMP TABLE signals_today AS
 WITH suspend AS (
     SELECT n.e164_int AS msisdn_int,
            string_agg(DISTINCT r.request_id, ';' ORDER BY r.request_id) AS request_ids,
-           string_agg(DISTINCT r.legal_basis, '; ' ORDER BY r.legal_basis) AS request_basis
+           string_agg(DISTINCT r.legal_basis, '; ' ORDER BY r.legal_basis) AS request_basis,
+           min(n.prefix_carrier) AS prefix_carrier
     FROM stg_requests r
     JOIN stg_request_numbers n ON n.request_id = r.request_id AND n.source_sha256 = r.source_sha256
     WHERE r.requested_action = 'suspend' AND n.kind = 'mobile' AND n.e164_int IS NOT NULL
@@ -27,12 +28,13 @@ population AS (
 ),
 registry AS (
     SELECT r.carrier, r.msisdn_int, r.activated_on, r.plan, r.status, r.kyc_verified, r.person_ref,
-           count(*) OVER (PARTITION BY r.carrier, r.person_ref) AS numbers_per_id
+           CASE WHEN r.person_ref IS NOT NULL
+                THEN count(*) OVER (PARTITION BY r.carrier, r.person_ref) END AS numbers_per_id
     FROM registry_on($run_date) r
 ),
 checks AS (
-    SELECT msisdn_int, carrier, count(DISTINCT check_id) AS registry_checks_failed
-    FROM registry_check_hits WHERE run_date = $run_date GROUP BY ALL
+    SELECT msisdn_int, min(carrier) AS carrier, count(DISTINCT check_id) AS registry_checks_failed
+    FROM registry_check_hits WHERE run_date = $run_date GROUP BY msisdn_int
 ),
 new_reporters AS (
     -- reporters heard from after the last decision who had not complained about the number before it
@@ -50,7 +52,7 @@ SELECT
     p.msisdn_int,
     '+' || CAST(p.msisdn_int AS VARCHAR)                                  AS msisdn,
     '0' || substr(CAST(p.msisdn_int AS VARCHAR), 3)                       AS msisdn_national,
-    coalesce(pc.carrier, f.carrier, cf.carrier)                           AS carrier,
+    coalesce(pc.carrier, f.carrier, cf.carrier, k.carrier, s.prefix_carrier) AS carrier,
     '0' || substr(CAST(p.msisdn_int AS VARCHAR), 3, 2)                    AS prefix,
     coalesce(cf.reports, 0)                  AS reports,
     coalesce(cf.distinct_reporters, 0)       AS distinct_reporters,

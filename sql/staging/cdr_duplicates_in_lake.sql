@@ -1,6 +1,6 @@
 -- CDR ingest, step 3: rows whose record id is already in another file of the same carrier-day.
--- Parameters: $existing (list of lake files of this carrier on the file's days, own file excluded),
--- $min_record_id/$max_record_id (the file's range: row groups outside it are skipped by statistics).
+-- Parameters: existing (list of lake files of this carrier on the file's days, own file excluded),
+-- min_record_id/max_record_id (the file's range: row groups outside it are skipped by statistics).
 -- Literal: spool. Appends to _cdr_drop.
 INSERT INTO _cdr_drop
 SELECT s.source_line

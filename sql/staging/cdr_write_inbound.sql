@@ -1,6 +1,6 @@
 -- CDR ingest, step 5: the callee-side projection (b_number, event_type), bucketed by b_number % buckets,
 -- so the feature stage counts a subscriber's inbound events from one bucket instead of every bucket.
--- Parameter: $row_group_rows. Literals: spool, out_dir.
+-- Parameter: row_group_rows. Literals: spool, out_dir.
 COPY (
     SELECT b_number, event_type, day, b_bucket AS bucket
     FROM read_parquet({{ spool }}) s

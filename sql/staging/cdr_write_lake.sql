@@ -1,6 +1,6 @@
 -- CDR ingest, step 4: the accepted, de-duplicated rows, sorted by caller and time, written as one Parquet
 -- file per (local day, caller bucket) under a staging folder the caller then renames into the lake.
--- Parameter: $row_group_rows. Literals: spool, out_dir. Returns the number of rows written.
+-- Parameter: row_group_rows. Literals: spool, out_dir. Returns the number of rows written.
 COPY (
     SELECT record_id, a_number, b_number, start_time, local_hour, duration_s, event_type, a_carrier,
            cell_id, cell_key, imei, day, bucket

@@ -109,3 +109,257 @@ def generate_inbox(rows: int, inbox: Path, seed: int = 20240305) -> dict[str, in
         written += n
         part += 1
     return {"rows": rows, "callers": callers, "files": part}
+
+
+def with_buckets(settings, buckets: int):
+    cdr = settings.run.cdr.model_copy(update={"buckets": buckets})
+    return settings.model_copy(update={"run": settings.run.model_copy(update={"cdr": cdr})})
+
+
+def buckets_for(rows: int) -> int:
+    """~4 M rows per bucket (a carrier-day at 250 M rows -> 64 passes), never below the config default 8."""
+    b = 8
+    while rows / b > 4_000_000:
+        b *= 2
+    return b
+
+
+def ingest_inbox(inbox: Path, lake: Path, buckets: int) -> dict[str, float]:
+    from transforms.cdr import ingest_cdr_file
+    from transforms.config import load_config
+    from transforms.numbers import NumberingTables
+    from transforms.readers import sha256_file
+
+    settings = with_buckets(load_config(), buckets)
+    tables = NumberingTables.from_settings(settings)
+    started = time.perf_counter()
+    accepted = 0
+    for path in sorted((inbox / "cdr" / CARRIER).glob("*.parquet")):
+        accepted += ingest_cdr_file(path, CARRIER, settings, tables, lake, sha256_file(path)).rows_accepted
+    return {"seconds": time.perf_counter() - started, "accepted": accepted}
+
+
+# --------------------------------------------------------------------------------------------- children
+
+
+def _child_features(lake: Path, warehouse: Path, buckets: int) -> dict:
+    from transforms.config import load_config
+    from transforms.features import compute_features
+    from transforms.warehouse import connect, run_folder
+
+    settings = with_buckets(load_config(), buckets)
+    con = connect(warehouse, settings.run.duckdb)
+    run_folder(con, "schema")
+    started = time.perf_counter()
+    stats = compute_features(con, settings, RUN_DATE, lake, "bench")
+    seconds = time.perf_counter() - started
+    con.close()
+    return {"seconds": seconds, "subscribers": sum(stats.subscribers.values()), "passes": stats.passes}
+
+
+def _child_floor(lake: Path, warehouse: Path, buckets: int) -> dict:
+    from transforms.config import load_config
+    from transforms.warehouse import connect
+
+    settings = load_config()
+    con = connect(warehouse, settings.run.duckdb)
+    started = time.perf_counter()
+    # The floor: one bare GROUP BY over the same files, materialised like the features are.
+    con.execute(
+        "CREATE OR REPLACE TABLE floor AS SELECT a_number, count(*) AS events, count(DISTINCT b_number) AS callees, "
+        "count_if(event_type = 'voice' AND duration_s > 0 AND duration_s < $short) "
+        "/ nullif(count_if(event_type = 'voice' AND duration_s > 0), 0) AS short_call_share "
+        "FROM read_parquet($glob) GROUP BY a_number",
+        {"glob": str(lake / "cdr" / "*" / "*" / "*" / "*.parquet"), "short": settings.run.cdr.short_call_seconds},
+    )
+    seconds = time.perf_counter() - started
+    n = con.execute("SELECT count(*) FROM floor").fetchall()[0][0]
+    con.close()
+    return {"seconds": seconds, "subscribers": n}
+
+
+def _child_pandas(lake: Path, warehouse: Path, buckets: int) -> dict:
+    """The same per-subscriber features in pandas, vectorised (no Python loop over rows)."""
+    import pandas as pd
+
+    from transforms.config import load_config
+
+    c = load_config().run.cdr
+    started = time.perf_counter()
+    files = sorted(str(p) for p in (lake / "cdr").rglob("*.parquet"))
+    cols = ["a_number", "b_number", "start_time", "local_hour", "duration_s", "event_type", "a_carrier", "cell_key", "imei"]
+    df = pd.concat([pd.read_parquet(f, columns=cols) for f in files], ignore_index=True)
+    df = df[df["a_carrier"] == CARRIER]
+    voice = df["event_type"] == "voice"
+    answered = voice & (df["duration_s"] > 0)
+    night = (df["local_hour"] >= c.night_start_hour) | (df["local_hour"] < c.night_end_hour)
+    flags = pd.DataFrame({"a": df["a_number"], "voice": voice, "answered": answered,
+                          "short": answered & (df["duration_s"] < c.short_call_seconds), "night": night,
+                          "dur": df["duration_s"].where(voice, 0)})
+    g = flags.groupby("a", sort=False)
+    out = g.agg(events=("voice", "size"), calls=("voice", "sum"), answered=("answered", "sum"),
+                short=("short", "sum"), night=("night", "sum"), duration=("dur", "sum"))
+    by_a = df.groupby("a_number", sort=False)
+    out["callees"] = by_a["b_number"].nunique()
+    out["cells"] = by_a["cell_key"].nunique()
+    out["imeis"] = by_a["imei"].nunique()
+    out["first"] = by_a["start_time"].min()
+    out["last"] = by_a["start_time"].max()
+    # sequence features on voice calls sorted by caller and time
+    v = df.loc[voice, ["a_number", "start_time", "duration_s"]].sort_values(["a_number", "start_time"], kind="stable")
+    t = v["start_time"].astype("int64").to_numpy() // 1000  # ns -> us
+    t_end = t + v["duration_s"].to_numpy().astype("int64") * 1_000_000
+    a = v["a_number"].to_numpy()
+    prev_end = pd.Series(t_end).groupby(a).cummax().groupby(a).shift(1).to_numpy()
+    short_gap = (t - prev_end) < c.short_gap_seconds * 1_000_000
+    grp = pd.factorize(a)[0].astype("int64")
+    key = grp * (1 << 42) + (t - t.min())
+    window = c.burst_window_minutes * 60 * 1_000_000
+    first_in = np.searchsorted(key, key - window + 1, side="left")
+    in_window = np.arange(len(key)) - first_in + 1
+    seq = pd.DataFrame({"a": a, "burst": in_window, "short_gap": short_gap}).groupby("a", sort=False).agg(
+        max_burst=("burst", "max"), short_gaps=("short_gap", "sum"))
+    out = out.join(seq)
+    inbound = pd.concat([pd.read_parquet(str(p), columns=["b_number", "event_type"])
+                         for p in sorted((lake / "cdr_inbound").rglob("*.parquet"))], ignore_index=True)
+    counts = inbound.assign(voice=inbound["event_type"] == "voice").groupby("b_number", sort=False)["voice"].agg(["sum", "size"])
+    out = out.join(counts.rename(columns={"sum": "calls_in", "size": "events_in"}))
+    pairs = df[["imei", "a_number"]].dropna().drop_duplicates()
+    shared = pairs.groupby("imei")["a_number"].transform("size")
+    out["imei_max_subscribers"] = shared.groupby(pairs["a_number"]).max()
+    out["short_call_share"] = out["short"] / out["answered"].where(out["answered"] > 0)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "subscribers": int(len(out))}
+
+
+CHILDREN = {"features": _child_features, "floor": _child_floor, "pandas": _child_pandas}
+
+
+def _child_main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--child", required=True, choices=sorted(CHILDREN))
+    ap.add_argument("--lake", type=Path, required=True)
+    ap.add_argument("--warehouse", type=Path, required=True)
+    ap.add_argument("--buckets", type=int, required=True)
+    args = ap.parse_args(argv)
+    result = CHILDREN[args.child](args.lake, args.warehouse, args.buckets)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def run_child(kind: str, lake: Path, warehouse: Path, buckets: int, extra_path: str | None = None) -> dict:
+    """One measurement in a fresh process: its own peak RSS, no warm caches of the previous one."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, extra_path, env.get("PYTHONPATH")) if p)
+    warehouse.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "tests.benchmarks.bench_features", "--child", kind, "--lake", str(lake),
+           "--warehouse", str(warehouse), "--buckets", str(buckets)]
+    proc = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True)
+    warehouse.unlink(missing_ok=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"exit {proc.returncode}: {' | '.join(tail)}"}
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def pandas_site(work: Path) -> tuple[str | None, str]:
+    """pandas is not a project dependency: use it if importable, else install it into the bench's own folder."""
+    try:
+        import pandas  # noqa: F401
+
+        return None, "pandas importable"
+    except ImportError:
+        pass
+    site = work / "pandas_site"
+    if (site / "pandas").is_dir():
+        return str(site), "pandas from " + str(site)
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
+                           "pandas", "python-dateutil", "six"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None, "pandas not installable: " + (proc.stderr.strip().splitlines() or ["?"])[-1]
+    return str(site), "pandas installed into " + str(site) + " (not the project venv)"
+
+
+# --------------------------------------------------------------------------------------------- main
+
+
+def _fmt(r: dict, key: str = "seconds") -> str:
+    return f"{r[key]:8.1f}" if key in r else "       -"
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--child":
+        _child_main(argv)
+        return
+    ap = argparse.ArgumentParser(prog="bench features", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", default="10M,50M", help="comma-separated sizes, e.g. 10M,50M,250M")
+    ap.add_argument("--pandas-max", default="50M", help="largest size pandas is run at")
+    ap.add_argument("--work", type=Path, default=None, help="working folder (default: a new temp folder)")
+    ap.add_argument("--keep", action="store_true", help="keep generated inboxes and lakes")
+    args = ap.parse_args(argv)
+    sizes = parse_rows(args.rows)
+    pandas_max = parse_rows(args.pandas_max)[0]
+    work = args.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"subflag-bench-features-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    extra, note = pandas_site(work)
+    print(f"work folder {work}; {note}", flush=True)
+    results = []
+    try:
+        for rows in sizes:
+            folder = work / f"r{rows}"
+            shutil.rmtree(folder, ignore_errors=True)
+            buckets = buckets_for(rows)
+            t0 = time.perf_counter()
+            info = generate_inbox(rows, folder / "inbox")
+            gen_s = time.perf_counter() - t0
+            ing = ingest_inbox(folder / "inbox", folder / "lake", buckets)
+            shutil.rmtree(folder / "inbox", ignore_errors=True)
+            print(f"\n{rows:,} rows, {info['callers']:,} callers drawn, {buckets} buckets: generated in {gen_s:.0f} s, "
+                  f"ingested in {ing['seconds']:.0f} s ({rows / ing['seconds'] / 1e6:.2f} M rows/s)", flush=True)
+            row = {"rows": rows, "buckets": buckets, "ingest_s": ing["seconds"]}
+            for kind in ("floor", "features", "pandas"):
+                if kind == "pandas" and (rows > pandas_max or (extra is None and note.startswith("pandas not"))):
+                    row[kind] = {"skipped": f"rows > --pandas-max {args.pandas_max}" if rows > pandas_max else note}
+                    print(f"  {kind:8s} skipped: {row[kind]['skipped']}", flush=True)
+                    continue
+                r = run_child(kind, folder / "lake", folder / f"{kind}.duckdb", buckets, extra)
+                row[kind] = r
+                if "error" in r:
+                    print(f"  {kind:8s} FAILED {r['error']}", flush=True)
+                else:
+                    print(f"  {kind:8s} {r['seconds']:8.1f} s  peak RSS {r['peak_rss_mb'] / 1024:5.2f} GiB  "
+                          f"subscribers {r['subscribers']:,}", flush=True)
+            results.append(row)
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    _summary(results)
+
+
+def _summary(results: list[dict]) -> None:
+    print("\nrows        buckets  floor s  subflag s  pandas s  subflag/floor  pandas/subflag  subflag RSS GiB  M rows/s")
+    for r in results:
+        f, s, p = r.get("floor", {}), r.get("features", {}), r.get("pandas", {})
+        ratio = f"{s['seconds'] / f['seconds']:13.2f}" if "seconds" in s and "seconds" in f else "            -"
+        pratio = f"{p['seconds'] / s['seconds']:14.1f}" if "seconds" in p and "seconds" in s else "             -"
+        rss = f"{s['peak_rss_mb'] / 1024:15.2f}" if "peak_rss_mb" in s else "              -"
+        speed = f"{r['rows'] / s['seconds'] / 1e6:9.2f}" if "seconds" in s else "        -"
+        print(f"{r['rows']:<11,} {r['buckets']:7d} {_fmt(f)} {_fmt(s):>10} {_fmt(p):>9} {ratio} {pratio} {rss} {speed}")
+    timed = [(r["rows"], r["features"]["seconds"]) for r in results if "seconds" in r.get("features", {})]
+    if len(timed) >= 2:
+        x = np.log([t[0] for t in timed])
+        y = np.log([t[1] for t in timed])
+        slope = float(np.polyfit(x, y, 1)[0])
+        print(f"\nsubflag time vs rows: log-log slope {slope:.2f} (1.00 = linear) over {[t[0] for t in timed]}")
+    floor = [(r["rows"], r["floor"]["seconds"]) for r in results if "seconds" in r.get("floor", {})]
+    if len(floor) >= 2:
+        slope = float(np.polyfit(np.log([t[0] for t in floor]), np.log([t[1] for t in floor]), 1)[0])
+        print(f"floor time vs rows: log-log slope {slope:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
