@@ -13,6 +13,7 @@ that read ``stg_complaints``; :func:`compute_complaint_features` runs them in or
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from transforms.cdr import cdr_root, fetch_model, inbound_root, lake_layout
 from transforms.config import Settings
@@ -104,39 +106,49 @@ def _pass_params(settings: Settings, run_date: date, run_id: str) -> dict[str, A
     }
 
 
-def run_bucket_pass(con: duckdb.DuckDBPyConnection, p: BucketPass, params: dict[str, Any], ported: bool) -> None:
-    """Compute and store one (carrier, bucket)'s subscriber features; needs ``features/cdr_stage_setup``."""
-    q = {**params, "carrier": p.carrier, "bucket": p.bucket, "files": p.files}
-    run_model(con, "features/cdr_bucket_reset")
-    if ported:
-        run_model(con, "features/cdr_bucket_ported", q)
-    if p.history_files:
-        run_model(con, "features/cdr_bucket_history", {"history_files": p.history_files})
-    if p.inbound_files:
-        run_model(con, "features/cdr_bucket_inbound", {"inbound_files": p.inbound_files})
-    run_model(con, "features/cdr_bucket_outgoing", q)
-    run_model(con, "features/cdr_bucket_sequence", q)
-    run_model(con, "features/cdr_bucket_store", q)
+def _empty_parquet(folder: Path, name: str, schema: dict[str, pl.DataType]) -> str:
+    """A zero-row file standing in for an empty file list (DuckDB's read_parquet rejects an empty list)."""
+    path = folder / f"{name}.parquet"
+    pl.DataFrame(schema=schema).write_parquet(path)
+    return str(path)
+
+
+def run_bucket_pass(
+    con: duckdb.DuckDBPyConnection, p: BucketPass, params: dict[str, Any], empty: dict[str, str]
+) -> None:
+    """Compute and store one (carrier, bucket)'s subscriber features (features/cdr_bucket_features)."""
+    run_model(con, "features/cdr_bucket_features", {
+        **params,
+        "carrier": p.carrier,
+        "bucket": p.bucket,
+        "files": p.files,
+        "history_files": p.history_files or [empty["history"]],
+        "inbound_files": p.inbound_files or [empty["inbound"]],
+    })
 
 
 def compute_features(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, lake: Path, run_id: str) -> FeatureStats:
-    """Replace ``run_date``'s rows of ``cdr_subscriber_features``, all or nothing (one transaction)."""
+    """Replace ``run_date``'s rows of ``cdr_subscriber_features``, all or nothing (one transaction).
+
+    Needs the schema (sql/schema, including the current_carrier_on macro of 030_registry).
+    """
     started = time.perf_counter()
     lake = Path(lake)
     stats = FeatureStats(run_date, settings.run.windows.feature_days)
     passes = plan_passes(settings, run_date, lake) if cdr_root(lake).is_dir() else []
     params = _pass_params(settings, run_date, run_id)
-    with transaction(con):
+    with tempfile.TemporaryDirectory(prefix="subflag-features-") as scratch, transaction(con):
+        empty = {
+            "history": _empty_parquet(Path(scratch), "history", {"a_number": pl.Int64, "b_number": pl.Int64}),
+            "inbound": _empty_parquet(Path(scratch), "inbound", {"b_number": pl.Int64, "event_type": pl.String}),
+        }
         run_model(con, "features/cdr_clear_run_date", {"run_date": run_date})
-        run_model(con, "features/cdr_stage_setup")
-        ported = int(fetch_model(con, "features/cdr_has_current_carrier")["present"][0]) > 0
         for p in passes:
-            run_bucket_pass(con, p, params, ported)
+            run_bucket_pass(con, p, params, empty)
             stats.passes += 1
             stats.files_read += len(p.files) + len(p.history_files) + len(p.inbound_files)
         run_model(con, "features/cdr_imei_sharing", {"run_date": run_date})
         counts = fetch_model(con, "features/cdr_feature_counts", {"run_date": run_date})
-        run_model(con, "features/cdr_stage_teardown")
     stats.subscribers = dict(zip(counts["carrier"].to_list(), counts["subscribers"].to_list()))
     stats.shared_imei_subscribers = int(counts["shared_imei"].sum()) if counts.height else 0
     stats.seconds = time.perf_counter() - started

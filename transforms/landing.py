@@ -13,24 +13,37 @@ from transforms.cdr import ingest_cdr_file
 from transforms.decisions import land_decisions
 from transforms.registry import land_ported, land_subscribers
 from transforms.complaints import COMPLAINT_OPTIONAL, COMPLAINT_REQUIRED, parse_complaints
+from transforms.warehouse import query_model
 from transforms.ingest import Delivery, IngestContext, Landed, Lander, insert_frame, insert_rejects
 from transforms.readers import read_records
 from transforms.requests import load_request, request_frames
 from transforms.sms5656 import REPORT_OPTIONAL, REPORT_REQUIRED, parse_5656
 
 
+def insert_complaints(con: duckdb.DuckDBPyConnection, complaints: pl.DataFrame, d: Delivery, run_id: str) -> int:
+    """Stage new complaints; returns how many were already staged (a re-delivery adds nothing)."""
+    con.register("incoming_complaints", complaints)
+    try:
+        known = int(query_model(con, "staging/count_known_complaints")["known"][0])
+    finally:
+        con.unregister("incoming_complaints")
+    insert_frame(con, "staging/insert_complaints", {"incoming_complaints": complaints}, d, run_id)
+    return known
+
+
 def land_reports_5656(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestContext) -> Landed:
     read = read_records(d.path, REPORT_REQUIRED, REPORT_OPTIONAL)
     parsed = parse_5656(read.records, ctx.tables, ctx.settings, d.sha256)
     rejects = pl.concat([read.rejects, parsed.rejects], how="diagonal_relaxed")
-    insert_frame(con, "staging/insert_complaints", {"incoming_complaints": parsed.complaints}, d, ctx.run_id)
+    known = insert_complaints(con, parsed.complaints, d, ctx.run_id)
     insert_frame(con, "staging/insert_dnc", {"incoming_dnc": parsed.dnc}, d, ctx.run_id)
     insert_rejects(con, d, rejects, ctx.run_id)
     return Landed(
         rows_read=read.rows_read,
-        rows_accepted=parsed.complaints.height + parsed.dnc.height,
+        rows_accepted=parsed.complaints.height - known + parsed.dnc.height,
         rows_rejected=rejects.height,
-        extra={"complaints": parsed.complaints.height, "dnc": parsed.dnc.height},
+        rows_duplicate=known,
+        extra={"complaints": parsed.complaints.height - known, "dnc": parsed.dnc.height},
     )
 
 
@@ -38,13 +51,14 @@ def land_complaints(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestCont
     read = read_records(d.path, COMPLAINT_REQUIRED, COMPLAINT_OPTIONAL)
     parsed = parse_complaints(read.records, ctx.tables, ctx.settings, d.sha256)
     rejects = pl.concat([read.rejects, parsed.rejects], how="diagonal_relaxed")
-    insert_frame(con, "staging/insert_complaints", {"incoming_complaints": parsed.complaints}, d, ctx.run_id)
+    known = insert_complaints(con, parsed.complaints, d, ctx.run_id)
     insert_rejects(con, d, rejects, ctx.run_id)
     return Landed(
         rows_read=read.rows_read,
-        rows_accepted=parsed.complaints.height,
+        rows_accepted=parsed.complaints.height - known,
         rows_rejected=rejects.height,
-        extra={"complaints": parsed.complaints.height, "unknown_categories": parsed.unknown_categories},
+        rows_duplicate=known,
+        extra={"complaints": parsed.complaints.height - known, "unknown_categories": parsed.unknown_categories},
     )
 
 

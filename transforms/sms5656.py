@@ -266,12 +266,15 @@ def _split_source(frame: pl.DataFrame, shapes: _Shapes) -> pl.DataFrame:
     ).drop("_b", "_area", "_open", "_bsrc", "_brest", "rest2", "num", "num_span", "_t")
 
 
-def derive_ids(source_sha256: str, lines: pl.Series) -> pl.Series:
-    """``5656-`` + 12 hex of sha256(source_sha256 + str(line)): stable for a file, unique within it.
+def derive_ids(received_at: pl.Series, reporter: pl.Series, message: pl.Series) -> pl.Series:
+    """``5656-`` + 12 hex of sha256 over the raw (received_at, reporter, message) of the record.
 
-    Polars has no cryptographic hash; DuckDB's runs over the whole column (an expression, no SQL text).
+    Derived from what the citizen sent, not from the file it came in, so a re-delivered or corrected file
+    gives the same id to every unchanged message and staging can recognise it. Polars has no
+    cryptographic hash; DuckDB's runs over the whole column (an expression, no SQL text).
     """
-    keys = pl.DataFrame({"k": source_sha256 + lines.cast(pl.String)})
+    sep = "\x1f"
+    keys = pl.DataFrame({"k": received_at.fill_null("") + sep + reporter.fill_null("") + sep + message.fill_null("")})
     digest = duckdb.FunctionExpression(
         "left", duckdb.FunctionExpression("sha256", duckdb.ColumnExpression("k")), duckdb.ConstantExpression(12)
     )
@@ -416,7 +419,7 @@ def parse_5656(records: pl.DataFrame, tables: NumberingTables, settings: Setting
     needs_id = frame.select(is_complaint & report_ids.is_null()).to_series()
     complaint_id = report_ids.alias("complaint_id")
     if needs_id.any():
-        complaint_id = complaint_id.scatter(needs_id.arg_true(), derive_ids(source_sha256, frame.filter(needs_id)["source_line"]))
+        complaint_id = complaint_id.scatter(needs_id.arg_true(), derive_ids(*(records.filter(needs_id)[c] for c in ("received_at", "reporter", "message"))))
     frame = frame.with_columns(complaint_id)
     dup = is_complaint & ~pl.col("complaint_id").is_first_distinct().over(is_complaint)
     frame = frame.with_columns(reason=pl.when(dup).then(pl.lit("duplicate_id")).otherwise(pl.col("reason")))

@@ -4,14 +4,20 @@
 UPDATE cdr_subscriber_features AS f
 SET imei_max_subscribers = s.max_subscribers
 FROM (
-    SELECT p.carrier, p.a_number, max(shared.subscribers) AS max_subscribers
-    FROM _cdr_imei_pairs p
-    JOIN (
+    WITH pairs AS (
+        SELECT carrier, msisdn_int, unnest(imeis) AS imei
+        FROM cdr_subscriber_features
+        WHERE run_date = $run_date AND len(imeis) > 0
+    ),
+    shared AS (
         SELECT carrier, imei, count(*) AS subscribers
-        FROM _cdr_imei_pairs
+        FROM pairs
         GROUP BY carrier, imei
         HAVING count(*) > 1
-    ) shared ON shared.carrier = p.carrier AND shared.imei = p.imei
-    GROUP BY p.carrier, p.a_number
+    )
+    SELECT p.carrier, p.msisdn_int, max(shared.subscribers) AS max_subscribers
+    FROM pairs p
+    JOIN shared ON shared.carrier = p.carrier AND shared.imei = p.imei
+    GROUP BY p.carrier, p.msisdn_int
 ) s
-WHERE f.run_date = $run_date AND f.carrier = s.carrier AND f.msisdn_int = s.a_number;
+WHERE f.run_date = $run_date AND f.carrier = s.carrier AND f.msisdn_int = s.msisdn_int;

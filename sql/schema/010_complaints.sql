@@ -25,8 +25,16 @@ CREATE TABLE IF NOT EXISTS stg_complaints (
     source_file         VARCHAR NOT NULL,
     source_sha256       VARCHAR NOT NULL,
     source_line         BIGINT,
+    row_sha256          VARCHAR NOT NULL,    -- fingerprint of the complaint's content: a re-delivered row is recognised
     run_id              VARCHAR NOT NULL
 );
+
+-- The content fingerprint of a complaint: the same complaint delivered again (another file, a corrected
+-- file with this row unchanged) has the same fingerprint, and staging keeps it once.
+CREATE OR REPLACE MACRO complaint_fingerprint(complaint_id, channel, received_at, occurred_at, reporter_raw,
+                                              reported_raw, category, content) AS
+    sha256(concat_ws(chr(31), complaint_id, channel, CAST(received_at AS VARCHAR), coalesce(CAST(occurred_at AS VARCHAR), ''),
+                     coalesce(reporter_raw, ''), coalesce(reported_raw, ''), category, coalesce(content, '')));
 
 -- Do-Not-Call registrations sent to 5656 (DK DNC / HUY DNC): recorded, never complaints.
 CREATE TABLE IF NOT EXISTS stg_dnc (

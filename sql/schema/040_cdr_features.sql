@@ -4,7 +4,7 @@
 
 -- One row per carrier and A-party subscriber with at least one outgoing event in the feature window
 -- (run_date - window_days + 1 .. run_date). "Subscriber of the carrier" = the A-party's current carrier
--- (v_current_carrier when it exists, else the original carrier by prefix) equals the lake's carrier.
+-- (current_carrier_on(run_date): its latest port, else the original carrier by prefix) equals the lake's carrier.
 -- Shares are NULL when their denominator is 0.
 CREATE TABLE IF NOT EXISTS cdr_subscriber_features (
     run_date                DATE NOT NULL,
@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS cdr_subscriber_features (
     distinct_imeis          BIGINT NOT NULL,   -- handsets of outgoing events
     imei_changed            BOOLEAN NOT NULL,  -- more than one handset in the window
     imei_max_subscribers    BIGINT NOT NULL,   -- most A-numbers (this carrier) seen on any of its handsets in the window
+    imeis                   BIGINT[] NOT NULL, -- the handsets (IMEI) of its outgoing events, sorted
     out_duration_s          BIGINT NOT NULL,   -- total seconds of outgoing calls
     first_event_at          TIMESTAMPTZ NOT NULL,
     last_event_at           TIMESTAMPTZ NOT NULL,

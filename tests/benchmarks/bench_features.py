@@ -235,6 +235,17 @@ def _child_pandas(lake: Path, warehouse: Path, buckets: int) -> dict:
 CHILDREN = {"features": _child_features, "floor": _child_floor, "pandas": _child_pandas}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). ru_maxrss would include the forking parent's peak on Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child_main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--child", required=True, choices=sorted(CHILDREN))
@@ -243,7 +254,7 @@ def _child_main(argv: list[str]) -> None:
     ap.add_argument("--buckets", type=int, required=True)
     args = ap.parse_args(argv)
     result = CHILDREN[args.child](args.lake, args.warehouse, args.buckets)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(result), flush=True)
 
 

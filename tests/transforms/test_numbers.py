@@ -369,7 +369,8 @@ def generate_sample(settings, size: int, seed: int) -> pl.Series:
     few = part // 8
     word = pl.Series(["CALL", "VIET", "BANK", "SIM"]).gather(rng.integers(0, 4, few))
     vanity = "09" + _random_digits(rng, np.full(few, 2)) + " " + word + " " + _random_digits(rng, np.full(few, 3))
-    raw = pl.concat([vn, short, foreign, real_foreign, sender, junk, vanity]).alias("raw")
+    stray_plus = vn.head(few) + "+"
+    raw = pl.concat([vn, short, foreign, real_foreign, sender, junk, vanity, stray_plus]).alias("raw")
     return _decorate(rng, raw)
 
 
@@ -480,6 +481,12 @@ DIFFERENCES = [
         "A string with letters outside the sender-ID rule is invalid; phonenumbers may read letters as keypad digits.",
         ours=(pl.col("kind") == "invalid") & pl.col("raw").str.contains("[A-Za-z]"),
         theirs=pl.col("pn_kind") != "invalid",
+    ),
+    Difference(
+        "plus_not_in_front",
+        "A '+' anywhere but in front makes the value invalid; phonenumbers drops trailing junk such as '…678+'.",
+        ours=(pl.col("kind") == "invalid") & _DIGITS.str.contains(r".\+"),
+        theirs=pl.lit(True),
     ),
     Difference(
         "foreign_numbers_as_written",

@@ -246,12 +246,15 @@ def test_protected_source_is_flagged_not_dropped(settings, tables) -> None:
     assert parsed.complaints["reported_protected"].to_list() == [True, True]
 
 
-def test_complaint_id_is_report_id_or_derived_from_file_and_line(settings, tables) -> None:
+def test_complaint_id_is_report_id_or_derived_from_the_message(settings, tables) -> None:
     recs = _records(["V 0812341213 a", "V 0812341213 b", "DK DNC"], ids=[" R-9 ", None, None])
     parsed = parse_5656(recs, tables, settings, SHA)
-    expected = "5656-" + hashlib.sha256(f"{SHA}3".encode()).hexdigest()[:12]
+    row = recs.row(1, named=True)
+    key = "\x1f".join([row["received_at"], row["reporter"], row["message"]])
+    expected = "5656-" + hashlib.sha256(key.encode()).hexdigest()[:12]
     assert parsed.complaints["complaint_id"].to_list() == ["R-9", expected]
-    again = parse_5656(recs, tables, settings, SHA)
+    # another file (another hash, another line) delivering the same message gives the same id
+    again = parse_5656(recs.with_columns(pl.col("source_line") + 7), tables, settings, "f" * 64)
     assert again.complaints["complaint_id"].to_list() == ["R-9", expected]
 
 

@@ -1,0 +1,111 @@
+-- Feature stage, one (carrier, bucket) pass: every feature of the carrier's own subscribers whose
+-- A-number falls in this bucket, over the window's files of this bucket, in ONE statement (no scratch
+-- tables: the stage runs in one transaction, and scratch tables replaced inside a transaction are only
+-- freed at commit).
+--   own subscriber: carrier on the run date (current_carrier_on: latest port) else prefix carrier = carrier.
+--     The carrier's CDRs also hold other networks' callers ringing its subscribers: not its own.
+--   events_to_new: calls/SMS to a B-number this subscriber did not contact in the history files.
+--   distinct counts: list_unique(list(...)), exact, cheaper than count(DISTINCT) on caller-sorted files.
+--   a cell id without a numeric key is hashed (collisions among one subscriber's cells are negligible).
+--   max_calls_burst: most calls starting within any half-open window of burst_us microseconds.
+--   short_gaps: calls starting less than short_gap_us after the line was last free (the latest end of
+--     all its earlier calls in the window); overlapping calls count as short gaps.
+--   inbound: from the callee-bucketed projection, same bucket number = exactly this bucket's subscribers.
+-- imei_max_subscribers starts at 1 (0 without a handset); features/cdr_imei_sharing raises it.
+-- Parameters: run_date, run_id, carrier, bucket, buckets, window_days, files, history_files,
+-- inbound_files (lists; the driver passes an empty Parquet file for an empty list), short_call_seconds,
+-- night_start, night_end, burst_us, short_gap_us.
+INSERT INTO cdr_subscriber_features
+WITH ported AS (
+    SELECT e164_int AS a_number, carrier
+    FROM current_carrier_on($run_date)
+    WHERE e164_int % $buckets = $bucket
+),
+history AS (
+    SELECT DISTINCT a_number, b_number
+    FROM read_parquet($history_files)
+    WHERE b_number IS NOT NULL
+),
+outgoing AS NOT MATERIALIZED (
+    SELECT o.a_number, o.b_number, o.duration_s, o.local_hour, o.start_time, o.cell_key, o.cell_id, o.imei,
+           o.event_type = 'voice'   AS voice,
+           h.a_number IS NULL       AS new_callee
+    FROM read_parquet($files) o
+    LEFT JOIN ported p ON p.a_number = o.a_number
+    LEFT JOIN history h ON h.a_number = o.a_number AND h.b_number = o.b_number
+    WHERE coalesce(p.carrier, o.a_carrier) = $carrier
+),
+counts AS (
+    SELECT
+        a_number,
+        count(*)                                                                       AS events_out,
+        count_if(voice)                                                                AS calls_out,
+        count_if(voice AND duration_s > 0)                                             AS calls_answered,
+        count_if(voice AND duration_s > 0 AND duration_s < $short_call_seconds)        AS calls_short,
+        count_if(CASE WHEN $night_start > $night_end
+                      THEN local_hour >= $night_start OR local_hour < $night_end
+                      ELSE local_hour >= $night_start AND local_hour < $night_end END) AS night_events,
+        count(b_number)                                                                AS events_with_b,
+        count_if(b_number IS NOT NULL AND new_callee)                                  AS events_to_new,
+        list_unique(list(b_number))                                                    AS distinct_callees,
+        list_unique(list(coalesce(cell_key, hash(cell_id)::BIGINT)))                   AS distinct_cells,
+        list_sort(list_distinct(list(imei)))                                           AS imeis,
+        coalesce(sum(duration_s) FILTER (WHERE voice), 0)                              AS out_duration_s,
+        min(start_time)                                                                AS first_event_at,
+        max(start_time)                                                                AS last_event_at
+    FROM outgoing
+    GROUP BY a_number
+),
+calls AS (
+    SELECT o.a_number,
+           epoch_us(o.start_time)                                AS t,
+           epoch_us(o.start_time) + o.duration_s * 1000000::BIGINT AS t_end
+    FROM read_parquet($files) o
+    LEFT JOIN ported p ON p.a_number = o.a_number
+    WHERE o.event_type = 'voice' AND coalesce(p.carrier, o.a_carrier) = $carrier
+),
+ordered AS (
+    SELECT a_number,
+           count(*) OVER (PARTITION BY a_number ORDER BY t
+                          RANGE BETWEEN $burst_us - 1 PRECEDING AND CURRENT ROW)  AS in_window,
+           t - max(t_end) OVER (PARTITION BY a_number ORDER BY t
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS gap_us
+    FROM calls
+),
+sequence AS (
+    SELECT a_number, max(in_window) AS max_calls_burst, count_if(gap_us < $short_gap_us) AS short_gaps
+    FROM ordered
+    GROUP BY a_number
+),
+inbound AS (
+    SELECT b_number, count_if(event_type = 'voice') AS calls_in, count_if(event_type = 'sms') AS sms_in
+    FROM read_parquet($inbound_files)
+    GROUP BY b_number
+)
+SELECT
+    $run_date, $carrier, c.a_number, $window_days,
+    c.calls_out, c.events_out - c.calls_out, c.distinct_callees,
+    c.calls_answered, c.calls_short, c.calls_out - c.calls_answered,
+    c.calls_short / nullif(c.calls_answered, 0),
+    (c.calls_out - c.calls_answered) / nullif(c.calls_out, 0),
+    c.night_events,
+    c.night_events / c.events_out,
+    coalesce(s.max_calls_burst, 0),
+    coalesce(s.short_gaps, 0),
+    coalesce(s.short_gaps, 0) / nullif(c.calls_out - 1, 0),
+    c.events_to_new,
+    c.events_to_new / nullif(c.events_with_b, 0),
+    coalesce(i.calls_in, 0),
+    coalesce(i.sms_in, 0),
+    coalesce(i.calls_in, 0) / nullif(c.calls_out, 0),
+    c.distinct_cells,
+    len(c.imeis),
+    len(c.imeis) > 1,
+    least(len(c.imeis), 1),
+    c.imeis,
+    c.out_duration_s,
+    c.first_event_at, c.last_event_at,
+    $run_id
+FROM counts c
+LEFT JOIN sequence s ON s.a_number = c.a_number
+LEFT JOIN inbound i ON i.b_number = c.a_number;
