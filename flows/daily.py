@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.artifacts import publish_run_artifacts
 from transforms import runs
 from transforms.config import Settings, load_config
-from transforms.export import export_candidates, export_spoofing_alerts
+from transforms.export import export_candidates, export_run_wide
 from transforms.features import compute_complaint_features, compute_features
 from transforms.flagging import flag_run_date
 from transforms.ingest import Delivery, allowlist_hashes, IngestContext, IngestPlan, land_delivery, ledger_mismatches, plan_ingest
@@ -104,11 +104,13 @@ def flag(warehouse: Path, settings: Settings, run_date: date, run_id: str, allow
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def export(warehouse: Path, out: Path, settings: Settings, run_date: date) -> tuple[dict[str, int], int, list[Path]]:
+def export(warehouse: Path, out: Path, settings: Settings, run_date: date, run_id: str) -> tuple[dict[str, int], int, list[Path]]:
+    """Per-carrier candidate lists, then the run-wide alert files."""
     with connect(warehouse, settings.run.duckdb) as con:
         result = export_candidates(con, settings, run_date, out)
-        alerts_path, alerts = export_spoofing_alerts(con, settings, run_date, out)
-    return result.candidates_per_carrier, alerts, [*result.files, alerts_path]
+        run_wide = export_run_wide(con, settings, run_date, out, run_id)
+    alerts = next(n for p, n in run_wide.items() if p.name == "spoofing_alerts.csv")
+    return result.candidates_per_carrier, alerts, [*result.files, *run_wide]
 
 
 @task(cache_policy=NO_CACHE)
@@ -149,7 +151,7 @@ def daily_run(
         summary.rows.update(features(warehouse, lake, settings, run_date, run_id))
         summary.rows.update(check_subscribers(warehouse, settings, run_date, run_id))
         summary.rule_hits = flag(warehouse, settings, run_date, run_id, allowlist)
-        summary.candidates, summary.spoofing_alerts, files = export(warehouse, out, settings, run_date)
+        summary.candidates, summary.spoofing_alerts, files = export(warehouse, out, settings, run_date, run_id)
         summary.outputs = [*files, report(warehouse, out, settings, run_date, run_id)]
     except BaseException as exc:
         runs.finish(warehouse, settings, execution, "failed", summary, error=repr(exc))

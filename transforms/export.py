@@ -54,16 +54,21 @@ def export_candidates(con: duckdb.DuckDBPyConnection, settings: Settings, run_da
     return result
 
 
-def export_spoofing_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, out: Path) -> tuple[Path, int]:
+RUN_WIDE_REPORTS = {
+    "spoofing_alerts.csv": "flags/spoofing_alerts",
+    "brandname_report.csv": "flags/brandname_report",
+    "prefix_hotspots.csv": "features/prefix_hotspots_export",
+}
+
+
+def export_run_wide(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, out: Path, run_id: str) -> dict[Path, int]:
+    """Files for the whole run (not per carrier): spoofing alerts, brandname sources, prefix hot-spots."""
     _, file_mode = _modes(settings)
-    rows = query_model(
-        con,
-        "flags/spoofing_alerts",
-        {"run_date": run_date, "tz": settings.run.timezone, "window_days": settings.run.windows.feature_days},
-    )
-    path = write_csv(rows, run_folder(out, run_date, settings) / "spoofing_alerts.csv", file_mode=file_mode)
-    return path, rows.height
-
-
-def frame_rows(frame: pl.DataFrame) -> list[dict[str, object]]:
-    return frame.to_dicts()
+    params = {"run_date": run_date, "tz": settings.run.timezone, "window_days": settings.run.windows.feature_days}
+    written: dict[Path, int] = {}
+    for name, model in RUN_WIDE_REPORTS.items():
+        rows = query_model(con, model, params)
+        if "run_id" not in rows.columns:
+            rows = rows.with_columns(pl.lit(run_id).alias("run_id"))
+        written[write_csv(rows, run_folder(out, run_date, settings) / name, file_mode=file_mode)] = rows.height
+    return written

@@ -73,7 +73,7 @@ def test_outputs_exist_for_each_carrier_with_candidates(world: World):
         exported = pl.read_parquet(folder / "suspension_candidates.parquet")
         assert exported.height == cands.filter(pl.col("carrier") == carrier).height
         assert (folder / "suspension_candidates.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    for name in ("spoofing_alerts.csv", "report.html"):
+    for name in ("spoofing_alerts.csv", "brandname_report.csv", "prefix_hotspots.csv", "report.html"):
         assert (world.out / RUN_DATE.isoformat() / name).is_file()
 
 
@@ -109,7 +109,8 @@ def test_redelivered_files_are_a_no_op(world: World):
 
 def test_spoofed_protected_numbers_are_alerts_never_candidates(world: World):
     alerts = pl.read_csv(world.out / RUN_DATE.isoformat() / "spoofing_alerts.csv", infer_schema=False)
-    assert "0692348560" in alerts["protected_number"].to_list()
+    protected = alerts.filter(pl.col("alert_kind") == "protected_number")
+    assert "0692348560" in protected["number"].to_list()
     nationals = set(candidates(world)["msisdn_national"].to_list())
     assert not nationals & {"0692348560", "02923899588", "02923811502"}
 
