@@ -132,21 +132,148 @@ def serve(
 
 
 def print_summary(summary) -> None:  # noqa: ANN001 - RunSummary, imported lazily with Prefect
-    table = Table(title=f"subflag run {summary.run_id} for {summary.run_date}")
-    table.add_column("carrier")
-    table.add_column("candidates (exported)", justify="right")
-    for carrier, n in sorted(summary.candidates.items()):
-        table.add_row(carrier, f"{n:,}")
-    table.add_row("[dim]spoofing alerts[/dim]", f"{summary.spoofing_alerts:,}")
-    console.print(table)
+    """The run report's figures as tables; complaint text stays in report.html. Read from the analysts'
+    snapshot when there is one, so a flow writing the warehouse meanwhile cannot block the summary."""
+    import re
+
+    from rich.markup import escape
+
+    from transforms.report import collect_report_data, summary_tables
+    from transforms.snapshot import snapshot_path
+    from transforms.warehouse import connect
+
+    settings = load_config(getattr(summary, "config_dir", None))
+    snapshot = snapshot_path(summary.warehouse)
+    with connect(snapshot if snapshot.is_file() else summary.warehouse, settings.run.duckdb, read_only=True) as con:
+        data = collect_report_data(con, settings, summary.run_date, summary.run_id)
+    console.print(f"[bold]subflag run {summary.run_id} for {summary.run_date}[/bold]")
+    for spec in summary_tables(data):
+        table = Table(title=spec.title, title_justify="left")
+        for i, column in enumerate(spec.columns):
+            numeric = bool(spec.rows) and all(re.fullmatch(r"[0-9][0-9,.]*", row[i]) for row in spec.rows)
+            table.add_column(column, justify="right" if numeric else "left")
+        for row in spec.rows or [["(none)", *[""] * (len(spec.columns) - 1)]]:
+            table.add_row(*(escape(cell) for cell in row))  # request ids, authorities: input, not markup
+        console.print(table)
     rows = summary.rows
     console.print(
         f"files: {summary.files_new} new, {summary.files_known} already landed, {summary.files_failed} failed; "
         f"rows read {rows.get('rows_read', 0):,}, rejected {rows.get('rows_rejected', 0):,}"
     )
+    console.print(f"report:    [bold]{summary.out_dir / 'report.html'}[/bold]")
     console.print(f"outputs:   [bold]{summary.out_dir}[/bold]")
-    console.print(f"warehouse: [bold]{summary.warehouse}[/bold]")
+    console.print(f"warehouse: [bold]{summary.warehouse}[/bold] (analysts: [bold]{snapshot}[/bold], read-only)")
 
+
+# --------------------------------------------------------------------------- information-request packages
+
+keys_app = typer.Typer(help="Ed25519 signing keys for information-request packages.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _local_datetime(text: str, tz: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected an ISO date-time like 2024-03-05T10:15:00+07:00, got {text!r}", param_hint=option) from exc
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz))
+
+
+@app.command()
+def package(
+    request: Annotated[Path, typer.Option("--request", help="authority request JSON file (landed first if new)",
+                                          exists=True, dir_okay=False, readable=True)],
+    run_date: Annotated[Optional[str], typer.Option("--date", help="answer with data as of this local day YYYY-MM-DD (default: today, generated now)")] = None,
+    generated_at: Annotated[Optional[str], typer.Option("--generated-at", help="state this generation time (ISO), e.g. to rebuild a package the hourly intake built")] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB warehouse file")] = None,
+    lake: Annotated[Optional[Path], typer.Option(help="Parquet CDR lake folder")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder")] = None,
+    config: ConfigDir = None,
+) -> None:
+    """Answer one authority request now: one signed zip per carrier that holds one of its numbers.
+
+    Writes <out>/<date>/<carrier>/packages/<request-slug>.zip. Without --date the package is dated today
+    and states the current time; with --date it states the end of that day. A request already packaged for
+    the date is rebuilt with its recorded run id and generation time, so the result can be compared byte
+    for byte with what was sent.
+    """
+    from transforms.package_data import RequestNotAnswerable, answer_request_file
+    from transforms.readers import InputError
+    from transforms.signing import SigningKeyError
+
+    settings = _settings(config)
+    paths, tz = settings.run.paths, settings.run.timezone
+    now = datetime.now(ZoneInfo(tz)).replace(microsecond=0)
+    try:
+        the_date = date.fromisoformat(run_date) if run_date else now.date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {run_date!r}", param_hint="--date") from exc
+    when = _local_datetime(generated_at, tz, "--generated-at") if generated_at else None
+    try:
+        result = answer_request_file(settings, request, run_date=the_date, warehouse=warehouse or paths.warehouse,
+                                     lake=lake or paths.lake, out=out or paths.out, generated_at=when,
+                                     default_generated_at=None if run_date else now)
+    except (InputError, RequestNotAnswerable, SigningKeyError) as exc:
+        raise _fail(f"subflag package: {exc}", 2) from exc
+    if result.key_created:
+        typer.echo(result.key_message, err=True)
+    for path in result.paths:
+        typer.echo(f"package: {path}")
+    if result.not_held:
+        typer.echo(f"no configured carrier holds any number of request {', '.join(result.not_held)}: nothing to package "
+                   "(reply that the numbers are not subscribers of these networks)")
+    if result.failures:
+        raise _fail("subflag package: " + "; ".join(result.failures), 1)
+
+
+@app.command()
+def verify(
+    package_zip: Annotated[Path, typer.Argument(metavar="PACKAGE.zip", help="the package to check", exists=True, dir_okay=False)],
+    public_key: Annotated[Optional[Path], typer.Option("--public-key", help="sender's Ed25519 public key (PEM); default: the configured key pair's public half")] = None,
+    config: ConfigDir = None,
+) -> None:
+    """Check a package: the signature over manifest.json, every member's SHA-256 and row count, nothing extra.
+
+    Exit status 0 when everything matches, 1 when the package fails a check (each problem is listed),
+    2 when no usable public key was found.
+    """
+    from transforms.signing import SigningKeyError, configured_public_key
+    from transforms.verify import verify_package
+
+    try:
+        key = public_key or configured_public_key(_settings(config).run.paths.signing_keys)
+        report = verify_package(package_zip, key)
+    except SigningKeyError as exc:
+        raise _fail(f"subflag verify: {exc}", 2) from exc
+    if not report.ok:
+        raise _fail(report.summary(), 1)
+    typer.echo(report.summary())
+
+
+@keys_app.command("init")
+def keys_init(
+    folder: Annotated[Optional[Path], typer.Option("--dir", help="keys folder (default: run.paths.signing_keys, data/keys)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing key pair (packages already sent will no longer verify against the new public key)")] = False,
+    config: ConfigDir = None,
+) -> None:
+    """Create the Ed25519 key pair that signs packages: private key 0600 in a 0700 folder, public key beside it."""
+    from transforms.signing import SIGNING_KEY_ENV, init_keys, public_fingerprint
+
+    target = folder or _settings(config).run.paths.signing_keys
+    try:
+        private_path, public_path = init_keys(target, overwrite=force)
+    except FileExistsError as exc:
+        raise _fail(f"subflag keys init: {exc}", 1) from exc
+    typer.echo(f"private key: {private_path} (keep it out of the repository)")
+    typer.echo(f"public key:  {public_path} (give it to the authorities that receive packages)")
+    typer.echo(f"fingerprint: {public_fingerprint(public_path)}")
+    if os.environ.get(SIGNING_KEY_ENV, "").strip():
+        typer.echo(f"note: {SIGNING_KEY_ENV} is set and takes precedence over this key when signing", err=True)
 
 if __name__ == "__main__":
     app()

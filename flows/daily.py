@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_run_artifacts
-from transforms import runs
+from transforms import package_data, runs
 from transforms.config import Settings, load_config
 from transforms.export import export_candidates, export_run_wide
 from transforms.features import compute_complaint_features, compute_features
@@ -21,6 +21,7 @@ from transforms.landing import LANDERS
 from transforms.lineage import derive_run_id
 from transforms.numbers import NumberingTables
 from transforms.report import write_report
+from transforms.snapshot import publish_snapshot
 from transforms.registry import run_subscriber_checks
 from transforms.warehouse import connect, run_folder, transaction
 
@@ -114,9 +115,33 @@ def export(warehouse: Path, out: Path, settings: Settings, run_date: date, run_i
 
 
 @task(cache_policy=NO_CACHE)
+def package_requests(
+    warehouse: Path, lake: Path, out: Path, settings: Settings, run_date: date, run_id: str,
+    generated_at: datetime | None = None,
+) -> list[Path]:
+    """Signed information packages for this run's authority requests, one per holding carrier."""
+    logger = get_run_logger()
+    with connect(warehouse, settings.run.duckdb) as con:
+        result = package_data.package_requests(con, settings, run_date, run_id, out, lake, generated_at=generated_at)
+    if result.key_created:
+        logger.warning("%s", result.key_message)
+    for failure in result.failures:
+        logger.error("package not built: %s", failure)
+    if result.not_held:
+        logger.warning("no configured carrier holds any number of request(s) %s", result.not_held)
+    return result.paths
+
+
+@task(cache_policy=NO_CACHE)
 def report(warehouse: Path, out: Path, settings: Settings, run_date: date, run_id: str) -> Path:
     with connect(warehouse, settings.run.duckdb) as con:
         return write_report(con, settings, run_date, run_id, out)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def publish_read_snapshot(warehouse: Path, settings: Settings) -> Path:
+    """Analysts read this copy: DuckDB refuses other processes while the flow holds the warehouse."""
+    return publish_snapshot(warehouse, settings.run.duckdb, int(settings.run.output.file_mode, 8))
 
 
 @flow(name="subflag-daily", log_prints=False)
@@ -152,11 +177,13 @@ def daily_run(
         summary.rows.update(check_subscribers(warehouse, settings, run_date, run_id))
         summary.rule_hits = flag(warehouse, settings, run_date, run_id, allowlist)
         summary.candidates, summary.spoofing_alerts, files = export(warehouse, out, settings, run_date, run_id)
+        files += package_requests(warehouse, lake, out, settings, run_date, run_id)
         summary.outputs = [*files, report(warehouse, out, settings, run_date, run_id)]
     except BaseException as exc:
         runs.finish(warehouse, settings, execution, "failed", summary, error=repr(exc))
         raise
     runs.finish(warehouse, settings, execution, "completed", summary)
+    publish_read_snapshot(warehouse, settings)
     publish_run_artifacts(summary, settings)
     logger.info("run %s for %s: %d new files, candidates %s", run_id, run_date, len(plan.new), summary.candidates)
     return summary

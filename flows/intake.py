@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 
-from flows.daily import ingest, normalise_and_load, prepare_warehouse
+from flows.daily import ingest, normalise_and_load, package_requests, prepare_warehouse
 from transforms import runs
 from transforms.config import load_config
 from transforms.lineage import derive_run_id
@@ -32,6 +32,7 @@ class IntakeSummary:
     files_known: int = 0
     files_failed: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    outputs: list[Path] = field(default_factory=list)
 
 
 @flow(name="subflag-intake", log_prints=False)
@@ -40,11 +41,17 @@ def intake_run(
     warehouse: Path = Path("data/warehouse.duckdb"),
     lake: Path = Path("data/lake"),
     config_dir: Path | None = None,
+    out: Path | None = None,
 ) -> IntakeSummary:
-    """Land new complaint, 5656 and request files; the run date is today, local time."""
+    """Land new complaint, 5656 and request files and answer new requests; the run date is today, local time.
+
+    Packages built here say when they were generated (not the end of the day): a request due this
+    afternoon and answered this morning must not read as late.
+    """
     logger = get_run_logger()
     settings = load_config(config_dir)
-    today = datetime.now(ZoneInfo(settings.run.timezone)).date()
+    now = datetime.now(ZoneInfo(settings.run.timezone)).replace(microsecond=0)
+    today = now.date()
     prepare_warehouse(warehouse, settings)
     plan = ingest(inbox, warehouse, settings, kinds=FAST_LANE_KINDS)
     for problem in plan.problems:
@@ -56,6 +63,8 @@ def intake_run(
     try:
         summary.rows = normalise_and_load(plan.new, warehouse, lake, settings, run_id)
         summary.files_failed = summary.rows.get("files_failed", 0)
+        summary.outputs = package_requests(warehouse, lake, out or settings.run.paths.out, settings, today, run_id,
+                                           generated_at=now)
     except BaseException as exc:
         runs.finish(warehouse, settings, execution, "failed", summary, error=repr(exc))
         raise

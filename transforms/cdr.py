@@ -295,18 +295,19 @@ def _unquote(expr: pl.Expr) -> pl.Expr:
     return pl.when(quoted).then(inner).otherwise(stripped)
 
 
-def _split_frame(frame: pl.DataFrame, delimiter: str, width: int, positions: dict[str, int]) -> pl.DataFrame:
+def _with_fields(frame: pl.DataFrame, delimiter: str) -> pl.DataFrame:
+    """Adds ``_f``, each line's fields: a plain split, except for lines with quotes (CSV field regex)."""
     quoted = pl.col("raw").str.contains('"', literal=True)
-    fields = (
-        pl.when(quoted)
-        .then(
-            (pl.lit(delimiter) + pl.col("raw"))
-            .str.extract_all(_csv_field_pattern(delimiter))
-            .list.eval(pl.element().str.slice(len(delimiter)))
-        )
-        .otherwise(pl.col("raw").str.split(delimiter))
-    )
-    split = frame.with_columns(fields.alias("_f")).with_columns(n=pl.col("_f").list.len())
+    plain = frame.with_columns(pl.col("raw").str.split(delimiter).alias("_f"))
+    if not frame["raw"].str.contains('"', literal=True).any():
+        return plain
+    regex = (pl.lit(delimiter) + pl.col("raw")).str.extract_all(_csv_field_pattern(delimiter))
+    with_quotes = frame.filter(quoted).with_columns(regex.list.eval(pl.element().str.slice(len(delimiter))).alias("_f"))
+    return pl.concat([plain.filter(~quoted), with_quotes]).sort("source_line")
+
+
+def _split_frame(frame: pl.DataFrame, delimiter: str, width: int, positions: dict[str, int]) -> pl.DataFrame:
+    split = _with_fields(frame, delimiter).with_columns(n=pl.col("_f").list.len())
     blank = pl.col("raw").str.strip_chars().str.len_bytes() == 0
     problem = (
         pl.when(blank).then(pl.lit("blank_line"))
@@ -490,12 +491,13 @@ def _rejects(bad: pl.DataFrame, source_file: str) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------- writing
 
 
-def _existing_files(lake: Path, carrier: str, days: list[str], own_name: str) -> list[str]:
+def _existing_files(lake: Path, carrier: str, days: list[str], own: str) -> list[str]:
+    """Lake files of this carrier on these days, except the ones this delivery wrote before (re-ingest)."""
     out: list[str] = []
     for day in days:
         base = cdr_root(lake) / f"carrier={carrier}" / f"day={day}"
         if base.is_dir():
-            out.extend(str(p) for p in sorted(base.glob("bucket=*/*.parquet")) if p.name != own_name)
+            out.extend(str(p) for p in sorted(base.glob("bucket=*/*.parquet")) if not p.name.startswith(own))
     return out
 
 
@@ -567,7 +569,7 @@ def _write_lake(work: Path, spool: Path, carrier: str, settings: Settings, lake:
             return 0, 0, []
         run_model(con, "staging/cdr_duplicates_in_file", literals=lit)
         days = [d.isoformat() for d in summary["day"].to_list()]
-        existing = _existing_files(lake, carrier, days, f"{short}.parquet")
+        existing = _existing_files(lake, carrier, days, short)
         if existing:
             run_model(
                 con,

@@ -217,6 +217,7 @@ def compute_complaint_features(
         run_model(con, "features/reported_contacts_clear", params)
         lake_days: list[str] = []
         if span["first_day"] is not None and cdr_root(lake).is_dir():
+            lake_layout(lake, settings, create=False)  # reported numbers are looked up by bucket
             first = max(min(span["first_day"], run_date - timedelta(days=w.feature_days - 1)), earliest)
             days = _days_between(first, max(span["last_day"], run_date))
             for carrier in lake_carriers(lake):

@@ -67,6 +67,7 @@ class NumberingTables:
     cc_digits: int
     cc_scale: np.ndarray  # int64[20] by significant digits: 10 ** (digits after the country code), 0 if none
     e164_word: np.uint32  # "+" and the country code as the first bytes of an E.164 string
+    cc_word: int  # the country code's digits as little-endian bytes
     mobile_len: int
     landline_len: int
     legacy_len: int
@@ -150,6 +151,7 @@ class NumberingTables:
             cc_digits=len(cc),
             cc_scale=cc_scale,
             e164_word=np.uint32(int.from_bytes(f"+{cc}".encode(), "little")),
+            cc_word=int.from_bytes(cc.encode(), "little"),
             mobile_len=num.mobile_nsn_length,
             landline_len=num.landline_nsn_length,
             legacy_len=num.legacy_nsn_length,
@@ -474,30 +476,26 @@ def _classify_common(t: NumberingTables, v: np.ndarray, text: np.ndarray, out: _
     for every row of the chunk; rows it does not take are classified by :func:`_classify_rows` and
     overwritten.
     """
-    length = text[:, 0]
-    first = text.view(np.uint8)[:, 4:8]
-    cc = f"{t.country_code}".encode()
-    with_cc = length == len(cc) + t.mobile_len  # 84xxxxxxxxx
-    plus_cc = (length == 1 + len(cc) + t.mobile_len) & (first[:, 0] == ord("+"))  # +84xxxxxxxxx
-    idd_cc = (length == 2 + len(cc) + t.mobile_len) & (first[:, 0] == ord("0")) & (first[:, 1] == ord("0"))
-    if len(cc) > 2:
-        idd_cc[:] = False  # its country code is past the 4 bytes a long string's view holds
-    for i, ch in enumerate(cc):
-        with_cc &= first[:, i] == ch
-        plus_cc &= first[:, i + 1] == ch
-        if i + 2 < 4:
-            idd_cc &= first[:, i + 2] == ch
-    with_cc |= plus_cc | idd_cc
-    digit = (first[:, 0] != ord("0")) & (first[:, 0] != ord("+"))
-    bare = (length == t.mobile_len) & digit  # xxxxxxxxx
-    trunk = (length == 1 + t.mobile_len) & (first[:, 0] == ord("0")) & (first[:, 1] != ord("0"))  # 0xxxxxxxxx
+    length = text[:, 0].copy()
+    word = text[:, 1].copy()  # the first 4 bytes, little-endian
+    digits, cc, size = t.mobile_len, t.cc_digits, t.mobile_len + 1
+
+    def starts(k: int, value: int) -> np.ndarray:
+        return (word & ((1 << 8 * k) - 1)) == value
+
+    with_cc = (length == cc + digits) & starts(cc, t.cc_word)  # 84xxxxxxxxx
+    with_cc |= (length == 1 + cc + digits) & starts(cc + 1, ord("+") | t.cc_word << 8)  # +84xxxxxxxxx
+    if cc <= 2:  # 0084xxxxxxxxx: the country code must be among the 4 bytes a long string's view holds
+        with_cc |= (length == 2 + cc + digits) & starts(cc + 2, 0x3030 | t.cc_word << 16)
+    first = word & 0xFF
+    bare = (length == digits) & (first != ord("0")) & (first != ord("+"))  # xxxxxxxxx
+    trunk = (length == size) & (first == ord("0")) & ((word & 0xFF00) != 0x3000)  # 0xxxxxxxxx
     nsn = v - with_cc * (t.country_code * 10**t.mobile_len)
     carrier = t.mobile_carrier.take(nsn // 10 ** (t.mobile_len - 4), mode="clip")
     taken = (with_cc | trunk | bare) & (carrier > 0) & (v >= 0)
 
     out.kind[rows] = _MOBILE
     np.add(nsn, t.country_code * 10**t.mobile_len, out=out.e164[rows])
-    size = t.mobile_len + 1
     left = nsn * 10 ** (_INLINE - size)
     hi = left // 100_000_000
     lo = left - hi * 100_000_000
@@ -517,9 +515,9 @@ def _classify_common(t: NumberingTables, v: np.ndarray, text: np.ndarray, out: _
     p5[:, 0] = 5
     p5[:, 1] = w1
     p5.view(np.uint64)[:, 1] = w2 & 0xFF
-    shift = 8 * t.cc_digits
+    shift = 8 * cc
     e164_views = out.e164_views[rows]
-    e164_views[:, 0] = size + t.cc_digits
+    e164_views[:, 0] = size + cc
     e164_views[:, 1] = t.e164_word | ((w1 & 0xFFFFFF00) << shift)
     e164_views[:, 2] = (w2 << shift) | (w1 >> (32 - shift))
     e164_views[:, 3] = (w3 << shift) | (w2 >> (32 - shift))

@@ -17,7 +17,9 @@ from transforms.warehouse import connect, run_model
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Streamed: outputs such as a large candidate Parquet need not fit in memory to be fingerprinted."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def start(warehouse: Path, settings: Settings, run_id: str, flow: str, run_date: date, input_hashes: Iterable[str]) -> str:

@@ -48,7 +48,7 @@ counts AS (
         count(b_number)                                                                AS events_with_b,
         count_if(b_number IS NOT NULL AND new_callee)                                  AS events_to_new,
         list_unique(list(b_number))                                                    AS distinct_callees,
-        list_unique(list(coalesce(cell_key, hash(cell_id)::BIGINT)))                   AS distinct_cells,
+        list_unique(list(CASE WHEN cell_id IS NOT NULL THEN coalesce(cell_key::UBIGINT, hash(cell_id)) END)) AS distinct_cells,
         list_sort(list_distinct(list(imei)))                                           AS imeis,
         coalesce(sum(duration_s) FILTER (WHERE voice), 0)                              AS out_duration_s,
         min(start_time)                                                                AS first_event_at,

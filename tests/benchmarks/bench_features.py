@@ -159,21 +159,15 @@ def _child_features(lake: Path, warehouse: Path, buckets: int) -> dict:
 
 def _child_floor(lake: Path, warehouse: Path, buckets: int) -> dict:
     from transforms.config import load_config
-    from transforms.warehouse import connect
+    from transforms.warehouse import connect, split_statements
 
     settings = load_config()
     con = connect(warehouse, settings.run.duckdb)
+    create, count = split_statements((Path(__file__).parent / "bench_features_floor.sql").read_text(encoding="utf-8"))
     started = time.perf_counter()
-    # The floor: one bare GROUP BY over the same files, materialised like the features are.
-    con.execute(
-        "CREATE OR REPLACE TABLE floor AS SELECT a_number, count(*) AS events, count(DISTINCT b_number) AS callees, "
-        "count_if(event_type = 'voice' AND duration_s > 0 AND duration_s < $short) "
-        "/ nullif(count_if(event_type = 'voice' AND duration_s > 0), 0) AS short_call_share "
-        "FROM read_parquet($glob) GROUP BY a_number",
-        {"glob": str(lake / "cdr" / "*" / "*" / "*" / "*.parquet"), "short": settings.run.cdr.short_call_seconds},
-    )
+    con.execute(create, {"glob": str(lake / "cdr" / "*" / "*" / "*" / "*.parquet"), "short": settings.run.cdr.short_call_seconds})
     seconds = time.perf_counter() - started
-    n = con.execute("SELECT count(*) FROM floor").fetchall()[0][0]
+    n = con.execute(count).fetchall()[0][0]
     con.close()
     return {"seconds": seconds, "subscribers": n}
 

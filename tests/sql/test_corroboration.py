@@ -29,7 +29,7 @@ STG_COLUMNS = (
     "complaint_id", "channel", "received_at", "occurred_at", "reporter_raw", "reporter_e164", "reporter_e164_int",
     "reporter_carrier", "reported_raw", "reported_e164", "reported_e164_int", "reported_national", "reported_kind",
     "reported_prefix3", "reported_prefix5", "reported_carrier", "reported_legacy", "reported_protected", "kind",
-    "category", "content", "source_file", "source_sha256", "source_line", "run_id",
+    "category", "content", "source_file", "source_sha256", "source_line", "row_sha256", "run_id",
 )
 
 
@@ -77,6 +77,7 @@ def complaints_frame(tables: NumberingTables) -> pl.DataFrame:
         pl.lit("complaints.csv").alias("source_file"),
         pl.lit("sha-complaints").alias("source_sha256"),
         pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias("source_line"),
+        pl.concat_str(pl.lit("row-"), pl.col("complaint_id")).alias("row_sha256"),
         pl.lit("intake").alias("run_id"),
     ).select(STG_COLUMNS)
 
@@ -90,7 +91,7 @@ def joined(settings, tmp_path_factory):
     con = connect(tmp / "wh.duckdb", settings.run.duckdb.model_copy(update={"temp_directory": tmp / "tmp"}))
     run_folder(con, "schema")
     con.register("incoming", complaints_frame(tables))
-    con.execute("INSERT INTO stg_complaints SELECT * FROM incoming")
+    con.execute("INSERT INTO stg_complaints BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
     stats = compute_complaint_features(con, settings, RUN_DATE, lake, "run-1")
     yield con, stats, settings, lake
@@ -194,7 +195,7 @@ def test_without_a_lake_nothing_is_checkable(settings, tmp_path):
     con = connect(tmp_path / "wh.duckdb", settings.run.duckdb.model_copy(update={"temp_directory": tmp_path / "tmp"}))
     run_folder(con, "schema")
     con.register("incoming", complaints_frame(tables))
-    con.execute("INSERT INTO stg_complaints SELECT * FROM incoming")
+    con.execute("INSERT INTO stg_complaints BY NAME SELECT * FROM incoming")
     stats = compute_complaint_features(con, settings, RUN_DATE, tmp_path / "no-lake", "run-1")
     assert (stats.complaints, stats.corroborated, stats.uncorroborated, stats.spoofing_signals, stats.unchecked) == (8, 0, 0, 0, 8)
     con.close()

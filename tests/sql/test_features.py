@@ -32,7 +32,7 @@ def _lake(settings, tmp_path: Path, buckets: int) -> tuple[object, Path]:
     s = _with_buckets(settings, buckets)
     lake = tmp_path / f"lake{buckets}"
     result = ingest_cdr_file(FIXTURE, "viettel", s, NumberingTables.from_settings(s), lake, sha256_file(FIXTURE))
-    assert (result.rows_read, result.rows_rejected, result.rows_duplicate) == (19, 0, 0)
+    assert (result.rows_read, result.rows_rejected, result.rows_duplicate) == (20, 0, 0)
     return s, lake
 
 
@@ -135,7 +135,7 @@ def test_a2_edges_of_the_window_and_ties(computed):
         "short_gaps": 1,            # VT017 starts while VT015 (until 12:00:15) is still up
         "events_to_new": 4,         # no history at all
         "calls_in": 0,
-        "distinct_cells": 1,
+        "distinct_cells": 2,        # 452-04-00003 (numeric key) and CELL-X9 (hashed text)
         "distinct_imeis": 1,
         "imei_changed": False,
         "imei_max_subscribers": 2,  # handset ...033 is also A3's (another bucket)
@@ -149,11 +149,13 @@ def test_a2_edges_of_the_window_and_ties(computed):
     assert f["in_out_ratio"] == 0.0
 
 
-def test_a3_single_call_has_no_gap_share(computed):
+def test_a3_single_call_has_no_gap_share_and_no_cell_is_no_cell(computed):
     con, *_ = computed
     f = _features(con)[A3]
     assert (f["calls_out"], f["max_calls_burst"], f["short_gaps"], f["short_gap_share"]) == (1, 1, 0, None)
-    assert (f["distinct_imeis"], f["imei_max_subscribers"], f["night_share"], f["new_callee_share"]) == (1, 2, 0.0, 1.0)
+    # VT020 is an SMS without cell or handset: it counts as an event, not as a cell or an IMEI
+    assert (f["sms_out"], f["distinct_callees"], f["distinct_cells"], f["distinct_imeis"]) == (1, 2, 1, 1)
+    assert (f["imei_max_subscribers"], f["night_share"], f["new_callee_share"]) == (2, 0.0, 1.0)
 
 
 def test_rerun_replaces_the_run_date(computed):
