@@ -19,6 +19,7 @@ from transforms.flagging import flag_run_date
 from transforms.ingest import Delivery, allowlist_hashes, IngestContext, IngestPlan, land_delivery, ledger_mismatches, plan_ingest
 from transforms.landing import LANDERS
 from transforms.lineage import derive_run_id
+from transforms.logs import timed_stage
 from transforms.numbers import NumberingTables
 from transforms.report import write_report
 from transforms.snapshot import publish_snapshot
@@ -162,28 +163,46 @@ def daily_run(
     settings = load_config(config_dir)
     run_date = run_date or datetime.now(ZoneInfo(settings.run.timezone)).date() - timedelta(days=1)
     prepare_warehouse(warehouse, settings)
-    plan = ingest(inbox, warehouse, settings)
+    with timed_stage(logger, "ingest") as counted:
+        plan = ingest(inbox, warehouse, settings)
+        counted.update(files_new=len(plan.new), files_known=plan.known, inbox_problems=len(plan.problems))
     allowlist = allowlist or settings.allowlist_file()
-    run_id = derive_run_id(run_date, plan.input_hashes | allowlist_hashes(allowlist), settings.digest)
+    inputs = plan.input_hashes | allowlist_hashes(allowlist)
+    run_id = derive_run_id(run_date, inputs, settings.digest)
     for problem in plan.problems:
         logger.warning("inbox: %s", problem.message)
-    execution = runs.start(warehouse, settings, run_id, "daily", run_date, plan.input_hashes)
+    execution = runs.start(warehouse, settings, run_id, "daily", run_date, inputs)
     summary = RunSummary(run_id=run_id, run_date=run_date, out_dir=out / run_date.isoformat(), warehouse=warehouse)
     try:
         summary.files_new, summary.files_known = len(plan.new), plan.known
-        summary.rows = normalise_and_load(plan.new, warehouse, lake, settings, run_id)
+        with timed_stage(logger, "load") as counted:
+            summary.rows = normalise_and_load(plan.new, warehouse, lake, settings, run_id)
+            counted.update(summary.rows)
         summary.files_failed = summary.rows.get("files_failed", 0)
-        summary.rows.update(features(warehouse, lake, settings, run_date, run_id))
-        summary.rows.update(check_subscribers(warehouse, settings, run_date, run_id))
-        summary.rule_hits = flag(warehouse, settings, run_date, run_id, allowlist)
-        summary.candidates, summary.spoofing_alerts, files = export(warehouse, out, settings, run_date, run_id)
-        files += package_requests(warehouse, lake, out, settings, run_date, run_id)
-        summary.outputs = [*files, report(warehouse, out, settings, run_date, run_id)]
+        with timed_stage(logger, "features") as counted:
+            counted.update(features(warehouse, lake, settings, run_date, run_id))
+        summary.rows.update(counted)
+        with timed_stage(logger, "subscriber_checks") as counted:
+            counted.update(check_subscribers(warehouse, settings, run_date, run_id))
+        summary.rows.update(counted)
+        with timed_stage(logger, "flag") as counted:
+            summary.rule_hits = flag(warehouse, settings, run_date, run_id, allowlist)
+            counted.update(rule_hits=summary.rule_hits)
+        with timed_stage(logger, "export") as counted:
+            summary.candidates, summary.spoofing_alerts, files = export(warehouse, out, settings, run_date, run_id)
+            counted.update(candidates=summary.candidates, spoofing_alerts=summary.spoofing_alerts, files=len(files))
+        with timed_stage(logger, "packages") as counted:
+            packages = package_requests(warehouse, lake, out, settings, run_date, run_id)
+            counted.update(packages=len(packages))
+        with timed_stage(logger, "report") as counted:
+            summary.outputs = [*files, *packages, report(warehouse, out, settings, run_date, run_id)]
+            counted.update(outputs=len(summary.outputs))
     except BaseException as exc:
         runs.finish(warehouse, settings, execution, "failed", summary, error=repr(exc))
         raise
     runs.finish(warehouse, settings, execution, "completed", summary)
-    publish_read_snapshot(warehouse, settings)
+    with timed_stage(logger, "snapshot"):
+        publish_read_snapshot(warehouse, settings)
     publish_run_artifacts(summary, settings)
     logger.info("run %s for %s: %d new files, candidates %s", run_id, run_date, len(plan.new), summary.candidates)
     return summary

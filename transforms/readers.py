@@ -218,7 +218,7 @@ def _resolve_columns(
     if missing:
         raise InputError(
             path,
-            f"required column {missing[0]!r} is missing (found columns: {found}; "
+            f"required column {missing[0]!r} is missing (found columns: {_safe_names(found)}; "
             f"expected {required} and optionally {optional})",
             line=1,
             column=missing[0],
@@ -379,6 +379,11 @@ def _read_parquet(
         raise InputError(path, f"a column cannot be read as text: {exc}") from exc
     lines = np.arange(1, table.height + 1, dtype=np.int64)
     return _finish(columns, str(path), lines, [*required, *optional]), empty_rejects(), table.height
+
+
+def _safe_names(found: list[str]) -> list[str]:
+    """Header names as an error may show them: a headerless file's first row is data, never echoed."""
+    return [c if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", c) else "<not a column name>" for c in found]
 
 
 def read_records(

@@ -90,15 +90,12 @@ def test_no_complaint_text_or_registry_pii_in_logs(run_logs):
     assert not leaked, f"registry names / ID numbers in the logs: {leaked[:5]}"
 
 
-@pytest.mark.xfail(strict=True, reason="transforms/readers.py quotes the would-be header ('found columns: [...]') in the "
-                                       "error that transforms/ingest.py logs, so a headerless file leaks its first row")
 def test_a_headerless_file_does_not_leak_its_first_row(run_logs):
     text, _ = run_logs
     assert "SUBFLAG-PLANTED-HEADERLESS" not in text
     assert "0912000006" not in text and "912000006" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="flows/daily.py does not call transforms.logs.timed_stage around its stages yet")
 def test_one_structured_line_per_stage(run_logs):
     text, _ = run_logs
     lines = [line.split(" INFO ", 1)[1] for line in text.splitlines() if " INFO stage=" in line]
