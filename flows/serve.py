@@ -173,7 +173,7 @@ def build_deployments(
     where = {"warehouse": _absolute(warehouse), "config_dir": config}
     plan = [
         ("daily", daily_run, s.daily, {**where, "inbox": _absolute(inbox), "lake": _absolute(lake), "out": _absolute(out)}),
-        ("intake", intake_run, s.intake, {**where, "inbox": _absolute(inbox), "lake": _absolute(lake)}),
+        ("intake", intake_run, s.intake, {**where, "inbox": _absolute(inbox), "lake": _absolute(lake), "out": _absolute(out)}),
         ("audit", audit_run, s.audit, where),
     ]
     return [

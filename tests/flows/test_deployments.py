@@ -67,7 +67,7 @@ def test_parameters_are_absolute_paths_and_leave_the_run_date_to_the_run(tmp_pat
     }
     assert built["intake"].parameters == {
         "inbox": str(tmp_path / "in"), "warehouse": str(tmp_path / "w/wh.duckdb"), "lake": str(tmp_path / "lk"),
-        "config_dir": cfg,
+        "out": str(tmp_path / "o"), "config_dir": cfg,
     }
     assert built["audit"].parameters == {"warehouse": str(tmp_path / "w/wh.duckdb"), "config_dir": cfg}
     assert {d.name: (d.flow_name, d.entrypoint) for d in deployments} == {
