@@ -15,7 +15,7 @@ from transforms import package_data, runs
 from transforms.config import Settings, load_config
 from transforms.export import export_candidates, export_run_wide
 from transforms.features import compute_complaint_features, compute_features
-from transforms.flagging import flag_run_date
+from transforms.flagging import check_rules_at_startup, flag_run_date
 from transforms.ingest import Delivery, allowlist_hashes, IngestContext, IngestPlan, land_delivery, ledger_mismatches, plan_ingest
 from transforms.landing import LANDERS
 from transforms.lineage import derive_run_id
@@ -45,9 +45,11 @@ class RunSummary:
 
 @task(cache_policy=NO_CACHE)
 def prepare_warehouse(warehouse: Path, settings: Settings) -> None:
+    """Schema and views (re-runnable), then the rules checked against the features that exist."""
     with connect(warehouse, settings.run.duckdb) as con:
         run_folder(con, "schema")
         run_folder(con, "views")
+        check_rules_at_startup(con, settings)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

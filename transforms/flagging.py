@@ -124,6 +124,17 @@ def read_allowlist(path: Path | None, tables: NumberingTables) -> pl.DataFrame:
     return norm.select(pl.col("a_e164_int").alias("msisdn_int"))
 
 
+def check_rules_at_startup(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Fail the run before any stage when a rule names a feature the signals do not have.
+
+    The signals model run for a day with no data yields its full column list at almost no cost.
+    """
+    params = {"run_date": date(1900, 1, 1), "run_id": "", "tz": settings.run.timezone,
+              "cooldown_days": settings.exclusions.cooldown_days}
+    run_model(con, "flags/subscriber_signals", params)
+    validate_rules(settings.rules, con.table(SIGNALS_TABLE).columns)
+
+
 def flag_run_date(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,

@@ -132,3 +132,13 @@ def test_exclusions_beat_rules_and_stay_visible(con, overrides, protected, allow
     cands = {r[0] for r in con.execute("SELECT msisdn_int FROM candidates").fetchall()}
     assert (84912000001 in cands) is (expected is None)
     assert 84912000002 in cands
+
+
+def test_a_rule_typo_fails_at_startup_naming_rule_and_feature(con, settings):
+    from transforms.flagging import check_rules_at_startup
+
+    run_folder(con, "views")
+    check_rules_at_startup(con, settings)  # the shipped policy names only features that exist
+    typo = settings.model_copy(update={"rules": [*settings.rules, rule("R_typo", "monitor", 99, ("calls_outt", ">=", 1))]})
+    with pytest.raises(ConfigError, match=r"rule R_typo: unknown feature 'calls_outt'"):
+        check_rules_at_startup(con, typo)
