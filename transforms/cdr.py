@@ -21,12 +21,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import polars as pl
@@ -37,7 +35,7 @@ from transforms.config import Settings
 from transforms.numbers import NumberingTables, normalise_numbers
 from transforms.readers import REJECT_SCHEMA, InputError, empty_rejects, reject_rows, render_raw
 from transforms.timestamps import parse_timestamps
-from transforms.warehouse import ModelError, connect, model_path, render, run_model, split_statements
+from transforms.warehouse import connect, query_model, run_model
 
 CDR_COLUMNS = ("record_id", "a_number", "b_number", "start_time", "duration_s", "event_type", "cell_id", "imei")
 REQUIRED = CDR_COLUMNS[:6]
@@ -141,31 +139,6 @@ def lake_layout(lake: Path, settings: Settings, *, create: bool = True) -> LakeL
     return wanted
 
 
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def fetch_model(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    params: Mapping[str, Any] | None = None,
-    literals: Mapping[str, str | Path] | None = None,
-) -> pl.DataFrame:
-    """Like ``warehouse.query_model`` for small results (DuckDB 2.x cursors have no ``.pl()``)."""
-    path = model_path(name)
-    statements = split_statements(render(path.read_text(encoding="utf-8"), literals))
-    params = params or {}
-    result: pl.DataFrame | None = None
-    for i, stmt in enumerate(statements):
-        bound = {k: params[k] for k in set(_PARAM.findall(stmt))}
-        try:
-            rows = con.execute(stmt, bound).fetchall()
-            if i == len(statements) - 1:
-                names = [d[0] for d in con.description or []]
-                result = pl.DataFrame(rows, schema=names, orient="row")
-        except duckdb.Error as exc:
-            raise ModelError(f"{path}: {exc}") from exc
-    assert isinstance(result, pl.DataFrame)
-    return result
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -564,7 +537,7 @@ def _write_lake(work: Path, spool: Path, carrier: str, settings: Settings, lake:
     con = connect(":memory:", settings.run.duckdb)
     try:
         lit = {"spool": spool}
-        summary = fetch_model(con, "staging/cdr_spool_days", literals=lit)
+        summary = query_model(con, "staging/cdr_spool_days", literals=lit)
         if summary.height == 0:
             return 0, 0, []
         run_model(con, "staging/cdr_duplicates_in_file", literals=lit)
@@ -579,15 +552,15 @@ def _write_lake(work: Path, spool: Path, carrier: str, settings: Settings, lake:
                 literals=lit,
             )
         out, inbound = work / "out", work / "inbound"
-        written = fetch_model(
+        written = query_model(
             con, "staging/cdr_write_lake", {"row_group_rows": settings.run.cdr.row_group_rows},
             literals={**lit, "out_dir": out},
         )
-        fetch_model(
+        query_model(
             con, "staging/cdr_write_inbound", {"row_group_rows": settings.run.cdr.row_group_rows},
             literals={**lit, "out_dir": inbound},
         )
-        dropped = int(fetch_model(con, "staging/cdr_dropped_count")["dropped"][0])
+        dropped = int(query_model(con, "staging/cdr_dropped_count")["dropped"][0])
     finally:
         con.close()
     partitions = _publish(out, cdr_root(lake), carrier, short)

@@ -24,9 +24,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from transforms.cdr import cdr_root, fetch_model, inbound_root, lake_layout
+from transforms.cdr import cdr_root, inbound_root, lake_layout
 from transforms.config import Settings
-from transforms.warehouse import run_model, transaction
+from transforms.warehouse import query_model, run_model, transaction
 
 
 @dataclass
@@ -148,7 +148,7 @@ def compute_features(con: duckdb.DuckDBPyConnection, settings: Settings, run_dat
             stats.passes += 1
             stats.files_read += len(p.files) + len(p.history_files) + len(p.inbound_files)
         run_model(con, "features/cdr_imei_sharing", {"run_date": run_date})
-        counts = fetch_model(con, "features/cdr_feature_counts", {"run_date": run_date})
+        counts = query_model(con, "features/cdr_feature_counts", {"run_date": run_date})
     stats.subscribers = dict(zip(counts["carrier"].to_list(), counts["subscribers"].to_list()))
     stats.shared_imei_subscribers = int(counts["shared_imei"].sum()) if counts.height else 0
     stats.seconds = time.perf_counter() - started
@@ -213,7 +213,7 @@ def compute_complaint_features(
     with transaction(con):
         run_model(con, "features/complaint_carrier", params)
         run_model(con, "features/complaint_window", params)
-        span = fetch_model(con, "features/complaint_cdr_days", params).row(0, named=True)
+        span = query_model(con, "features/complaint_cdr_days", params).row(0, named=True)
         run_model(con, "features/reported_contacts_clear", params)
         lake_days: list[str] = []
         if span["first_day"] is not None and cdr_root(lake).is_dir():
@@ -230,7 +230,7 @@ def compute_complaint_features(
         run_model(con, "features/corroboration", {**params, "lake_days": lake_days})
         run_model(con, "features/subscriber_complaints", params)
         run_model(con, "features/prefix_hotspots", params)
-        summary = fetch_model(con, "features/complaint_summary", params).row(0, named=True)
+        summary = query_model(con, "features/complaint_summary", params).row(0, named=True)
     for key, value in summary.items():
         setattr(stats, key, int(value or 0))
     stats.seconds = time.perf_counter() - started

@@ -161,10 +161,10 @@ def test_prefix_hotspots_against_the_trailing_baseline(joined):
 
 
 def test_export_model_orders_hotspots_first(joined):
-    from transforms.cdr import fetch_model
+    from transforms.warehouse import query_model
 
     con, *_ = joined
-    frame = fetch_model(con, "features/prefix_hotspots_export", {"run_date": RUN_DATE})
+    frame = query_model(con, "features/prefix_hotspots_export", {"run_date": RUN_DATE})
     assert frame.select("carrier", "prefix", "is_hotspot").rows() == [
         ("viettel", "096", True), ("viettel", "09610", True), ("mobifone", "090", False), ("mobifone", "09010", False),
     ]
