@@ -7,7 +7,7 @@ import polars as pl
 
 from transforms.ingest import Delivery, IngestContext, Landed, insert_frame, insert_rejects
 from transforms.numbers import normalise_numbers
-from transforms.readers import read_records
+from transforms.readers import read_records, reject_rows, render_raw
 from transforms.timestamps import parse_timestamps
 
 DECISION_REQUIRED = ["msisdn", "decided_at", "decision"]
@@ -42,13 +42,7 @@ def parse_decisions(records: pl.DataFrame, ctx: IngestContext) -> tuple[pl.DataF
         "source_line",
     )
     raw_cols = [c for c in records.columns if c not in ("source_file", "source_line")]
-    rejects = frame.filter(pl.col("reason").is_not_null()).select(
-        "source_file",
-        "source_line",
-        pl.concat_str([pl.col(c).fill_null("") for c in raw_cols], separator=",").alias("raw"),
-        "reason",
-        "detail",
-    )
+    rejects = reject_rows(frame.filter(pl.col("reason").is_not_null()), render_raw(raw_cols), pl.col("reason"), pl.col("detail"))
     return accepted, rejects
 
 

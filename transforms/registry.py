@@ -22,7 +22,7 @@ from transforms.config import RegulationProfile, Settings
 from transforms.ingest import Delivery, IngestContext, Landed, Lander, insert_frame, insert_rejects
 from transforms.numbers import normalise_numbers
 from transforms.pseudonym import PseudonymKey, key_for
-from transforms.readers import InputError, read_records
+from transforms.readers import InputError, read_records, reject_rows, render_raw
 from transforms.timestamps import parse_timestamps
 from transforms.warehouse import query_model, run_model
 
@@ -315,13 +315,7 @@ def parse_ported(records: pl.DataFrame, ctx: IngestContext) -> tuple[pl.DataFram
         "source_line",
     )
     raw_cols = [c for c in records.columns if c not in ("source_file", "source_line")]
-    rejects = f.filter(pl.col("reason").is_not_null()).select(
-        "source_file",
-        "source_line",
-        pl.concat_str([pl.col(c).fill_null("") for c in raw_cols], separator=",").alias("raw"),
-        "reason",
-        "detail",
-    )
+    rejects = reject_rows(f.filter(pl.col("reason").is_not_null()), render_raw(raw_cols), pl.col("reason"), pl.col("detail"))
     return accepted, rejects
 
 
