@@ -79,6 +79,8 @@ def run(
     out: Annotated[Optional[Path], typer.Option(help="output folder")] = None,
     run_date: Annotated[Optional[str], typer.Option("--date", help="local run date YYYY-MM-DD (default: yesterday)")] = None,
     allowlist: Annotated[Optional[Path], typer.Option(help="CSV of verified enterprise numbers (column msisdn) never to flag")] = None,
+    dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="run the feature stage's bucket passes on this Dask scheduler (tcp://host:8786)")] = None,
+    dask_local: Annotated[Optional[int], typer.Option("--dask-local", min=1, help="start a local Dask cluster of N worker processes for the bucket passes")] = None,
     config: ConfigDir = None,
 ) -> None:
     """Run the daily flow once: ingest → normalise → load → features → flag → export → report."""
@@ -87,8 +89,11 @@ def run(
     paths = settings.run.paths
     the_date = date.fromisoformat(run_date) if run_date else yesterday_local(settings.run.timezone)
     from flows.daily import daily_run
+    from flows.runners import dask_task_runner
 
-    summary = daily_run(
+    runner = dask_task_runner(settings, dask_address, dask_local)
+    flow = daily_run.with_options(task_runner=runner) if runner is not None else daily_run
+    summary = flow(
         run_date=the_date,
         inbox=inbox or paths.inbox,
         warehouse=warehouse or paths.warehouse,

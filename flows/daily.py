@@ -11,10 +11,15 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_run_artifacts
+from flows.runners import pass_limits, runs_on_dask
 from transforms import package_data, runs
+from transforms.faults import kill_point
 from transforms.config import Settings, load_config
 from transforms.export import export_candidates, export_run_wide
-from transforms.features import compute_complaint_features, compute_features
+from transforms.features import (
+    BucketPass, FeaturePlan, compute_bucket_part, compute_bucket_parts, compute_complaint_features, load_feature_parts,
+    plan_feature_stage,
+)
 from transforms.flagging import check_rules_at_startup, flag_run_date
 from transforms.ingest import Delivery, allowlist_hashes, IngestContext, IngestPlan, land_delivery, ledger_mismatches, plan_ingest
 from transforms.landing import LANDERS
@@ -79,11 +84,30 @@ def normalise_and_load(new: list[Delivery], warehouse: Path, lake: Path, setting
 
 
 @task(cache_policy=NO_CACHE)
-def features(warehouse: Path, lake: Path, settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
-    """CDR features bucket by bucket over the lake, then the complaint joins (corroboration, hot-spots)."""
+def plan_features(warehouse: Path, lake: Path, settings: Settings, run_date: date, run_id: str, scale_out: bool) -> FeaturePlan:
+    """The bucket passes of the feature stage, and their one warehouse input written as a file."""
     with connect(warehouse, settings.run.duckdb) as con:
-        stats = compute_features(con, settings, run_date, lake, run_id)
-        complaint = compute_complaint_features(con, settings, run_date, lake, run_id)
+        return plan_feature_stage(con, settings, run_date, lake, run_id,
+                                  pass_duckdb=pass_limits(settings) if scale_out else None)
+
+
+@task(cache_policy=NO_CACHE, retries=1)
+def bucket_features(plan: FeaturePlan, bucket_pass: BucketPass) -> str:
+    """One (carrier, bucket) pass: the unit a Dask worker runs."""
+    return compute_bucket_part(plan, bucket_pass)
+
+
+@task(cache_policy=NO_CACHE)
+def bucket_features_in_process(plan: FeaturePlan) -> list[str]:
+    return compute_bucket_parts(plan)
+
+
+@task(cache_policy=NO_CACHE)
+def load_features(warehouse: Path, lake: Path, settings: Settings, plan: FeaturePlan, parts: list[str]) -> dict[str, int]:
+    """The parts into the warehouse in one transaction, then the complaint joins (corroboration, hot-spots)."""
+    with connect(warehouse, settings.run.duckdb) as con:
+        stats = load_feature_parts(con, plan, parts)
+        complaint = compute_complaint_features(con, settings, plan.run_date, lake, plan.run_id)
     return {
         "feature_rows": sum(stats.subscribers.values()),
         "bucket_passes": stats.passes,
@@ -92,6 +116,17 @@ def features(warehouse: Path, lake: Path, settings: Settings, run_date: date, ru
         "spoofing_signals": complaint.spoofing_signals,
         "hotspots": complaint.hotspots,
     }
+
+
+def features(warehouse: Path, lake: Path, settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
+    """CDR features bucket by bucket — on the flow's Dask cluster when it has one — then the complaint joins."""
+    scale_out = runs_on_dask()
+    plan = plan_features(warehouse, lake, settings, run_date, run_id, scale_out)
+    if scale_out:
+        parts = [f.result() for f in [bucket_features.submit(plan, p) for p in plan.passes]]
+    else:
+        parts = bucket_features_in_process(plan)
+    return load_features(warehouse, lake, settings, plan, parts)
 
 
 @task(cache_policy=NO_CACHE)
@@ -181,6 +216,7 @@ def daily_run(
             summary.rows = normalise_and_load(plan.new, warehouse, lake, settings, run_id)
             counted.update(summary.rows)
         summary.files_failed = summary.rows.get("files_failed", 0)
+        kill_point("daily.loaded")  # every new file landed and committed; no feature computed yet
         with timed_stage(logger, "features") as counted:
             counted.update(features(warehouse, lake, settings, run_date, run_id))
         summary.rows.update(counted)

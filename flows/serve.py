@@ -167,12 +167,15 @@ def build_deployments(
     from flows.audit import audit_run
     from flows.daily import daily_run
     from flows.intake import intake_run
+    from flows.runners import dask_task_runner
 
+    runner = dask_task_runner(settings)  # [scale_out] in run.toml: the daily run's bucket passes on Dask
+    daily = daily_run.with_options(task_runner=runner) if runner is not None else daily_run
     s = settings.schedules
     config = _absolute(config_dir or settings.config_dir)
     where = {"warehouse": _absolute(warehouse), "config_dir": config}
     plan = [
-        ("daily", daily_run, s.daily, {**where, "inbox": _absolute(inbox), "lake": _absolute(lake), "out": _absolute(out)}),
+        ("daily", daily, s.daily, {**where, "inbox": _absolute(inbox), "lake": _absolute(lake), "out": _absolute(out)}),
         ("intake", intake_run, s.intake, {**where, "inbox": _absolute(inbox), "lake": _absolute(lake), "out": _absolute(out)}),
         ("audit", audit_run, s.audit, where),
     ]

@@ -213,6 +213,28 @@ class OutputSettings(_Strict):
         return v
 
 
+class ScaleOutSettings(_Strict):
+    """Where the feature stage's bucket passes run. Empty address and 0 workers: in-process (default)."""
+
+    dask_address: str = ""            # tcp://scheduler:8786: an existing Dask cluster
+    local_workers: int = Field(0, ge=0, le=256)  # > 0: start a LocalCluster of this many workers
+    worker_memory: str = "4GB"        # memory per LocalCluster worker
+    pass_threads: int = Field(1, ge=1, le=256)    # DuckDB threads of one bucket pass on a worker
+    pass_memory_limit: str = "2GB"    # DuckDB memory_limit of one bucket pass on a worker (it spills beyond)
+
+    @field_validator("worker_memory", "pass_memory_limit")
+    @classmethod
+    def _size(cls, v: str) -> str:
+        return DuckDBSettings._size(v)
+
+    @field_validator("dask_address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if v and not re.match(r"^(tcp|tls|ucx|inproc)://\S+$", v):
+            raise ValueError("expected a Dask scheduler address like 'tcp://10.0.0.5:8786'")
+        return v
+
+
 class RunSettings(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     regulation_profile: str = "decree-49-2017"
@@ -222,6 +244,7 @@ class RunSettings(_Strict):
     cdr: CdrSettings = CdrSettings()
     hotspots: HotspotSettings = HotspotSettings()
     output: OutputSettings = OutputSettings()
+    scale_out: ScaleOutSettings = ScaleOutSettings()
 
     @field_validator("timezone")
     @classmethod

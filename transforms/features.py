@@ -4,8 +4,10 @@ Memory in a per-subscriber aggregation grows with the number of distinct callers
 tens of millions of them. The lake is already partitioned by ``a_number % buckets`` (see
 :mod:`transforms.cdr`), so one pass per (carrier, bucket) reads only that bucket's files for the window
 and holds only that bucket's subscribers — faster than one big query, with a fraction of the memory
-(measured in /work/shared/STACK_NOTES.md). A pass is self-contained, which is what lets a Dask cluster
-run the same passes later. All SQL is in ``sql/features/``; this module only picks files and parameters.
+(measured in /work/shared/STACK_NOTES.md). A pass reads files only (the lake and a snapshot of ported
+numbers) and writes a part file, so the same function runs in this process or on a Dask worker
+(flows/daily.py picks); one transaction then loads the parts. All SQL is in ``sql/features/``; this
+module only picks files and parameters.
 
 Complaint joins (corroboration, per-number complaint features, prefix hot-spots) are separate models
 that read ``stg_complaints``; :func:`compute_complaint_features` runs them in order.
@@ -13,9 +15,10 @@ that read ``stg_complaints``; :func:`compute_complaint_features` runs them in or
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,8 +28,9 @@ import duckdb
 import polars as pl
 
 from transforms.cdr import cdr_root, inbound_root, lake_layout
-from transforms.config import Settings
-from transforms.warehouse import query_model, run_model, transaction
+from transforms.config import DuckDBSettings, Settings
+from transforms.faults import kill_point
+from transforms.warehouse import connect, query_model, run_model, transaction, write_model_parquet
 
 
 @dataclass
@@ -106,6 +110,23 @@ def _pass_params(settings: Settings, run_date: date, run_id: str) -> dict[str, A
     }
 
 
+@dataclass(frozen=True)
+class FeaturePlan:
+    """Everything a bucket pass needs, as files and plain values: it travels to Dask workers as it is."""
+
+    run_date: date
+    run_id: str
+    work: str                      # this stage's part files; under the lake, so shared with workers
+    params: dict[str, Any]
+    passes: list[BucketPass]
+    duckdb: DuckDBSettings         # limits of one pass's own DuckDB
+    empty: dict[str, str]          # zero-row stand-ins for empty file lists
+
+
+def work_folder(lake: Path, run_date: date) -> Path:
+    return Path(lake) / "_work" / f"features-{run_date.isoformat()}"
+
+
 def _empty_parquet(folder: Path, name: str, schema: dict[str, pl.DataType]) -> str:
     """A zero-row file standing in for an empty file list (DuckDB's read_parquet rejects an empty list)."""
     path = folder / f"{name}.parquet"
@@ -113,44 +134,85 @@ def _empty_parquet(folder: Path, name: str, schema: dict[str, pl.DataType]) -> s
     return str(path)
 
 
-def run_bucket_pass(
-    con: duckdb.DuckDBPyConnection, p: BucketPass, params: dict[str, Any], empty: dict[str, str]
-) -> None:
-    """Compute and store one (carrier, bucket)'s subscriber features (features/cdr_bucket_features)."""
-    run_model(con, "features/cdr_bucket_features", {
-        **params,
-        "carrier": p.carrier,
-        "bucket": p.bucket,
-        "files": p.files,
-        "history_files": p.history_files or [empty["history"]],
-        "inbound_files": p.inbound_files or [empty["inbound"]],
-    })
+def plan_feature_stage(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, lake: Path, run_id: str,
+    pass_duckdb: DuckDBSettings | None = None,
+) -> FeaturePlan:
+    """List the (carrier, bucket) passes and write their one warehouse input, the ported numbers.
+
+    A killed earlier attempt may have left parts behind: the work folder is emptied first.
+    """
+    lake = Path(lake)
+    work = work_folder(lake, run_date)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ported = work / "ported.parquet"
+    write_model_parquet(con, "features/ported_on_run_date", ported, {"run_date": run_date})
+    empty = {
+        "history": _empty_parquet(work, "empty-history", {"a_number": pl.Int64, "b_number": pl.Int64}),
+        "inbound": _empty_parquet(work, "empty-inbound", {"b_number": pl.Int64, "event_type": pl.String}),
+    }
+    return FeaturePlan(
+        run_date=run_date,
+        run_id=run_id,
+        work=str(work),
+        params={**_pass_params(settings, run_date, run_id), "ported_file": str(ported)},
+        passes=plan_passes(settings, run_date, lake) if cdr_root(lake).is_dir() else [],
+        duckdb=pass_duckdb or settings.run.duckdb,
+        empty=empty,
+    )
+
+
+def compute_bucket_part(plan: FeaturePlan, p: BucketPass) -> str:
+    """One (carrier, bucket)'s subscriber features into a part file, in a DuckDB of its own.
+
+    The same function runs in-process and on a Dask worker, which is what makes the results identical.
+    """
+    target = Path(plan.work) / f"part-{p.carrier}-{p.bucket:05d}.parquet"
+    with closing(connect(":memory:", plan.duckdb)) as con:
+        write_model_parquet(con, "features/cdr_bucket_features", target, {
+            **plan.params,
+            "carrier": p.carrier,
+            "bucket": p.bucket,
+            "files": p.files,
+            "history_files": p.history_files or [plan.empty["history"]],
+            "inbound_files": p.inbound_files or [plan.empty["inbound"]],
+        })
+    kill_point("features.pass")
+    return str(target)
+
+
+def compute_bucket_parts(plan: FeaturePlan) -> list[str]:
+    """Every pass, one after the other, in this process (the default, single-machine runner)."""
+    return [compute_bucket_part(plan, p) for p in plan.passes]
+
+
+def load_feature_parts(con: duckdb.DuckDBPyConnection, plan: FeaturePlan, parts: list[str]) -> FeatureStats:
+    """Replace ``run_date``'s rows of ``cdr_subscriber_features`` with the parts, all or nothing.
+
+    Needs the schema (sql/schema). The work folder is removed once the rows are committed.
+    """
+    stats = FeatureStats(plan.run_date, plan.params["window_days"])
+    stats.passes = len(parts)
+    stats.files_read = sum(len(p.files) + len(p.history_files) + len(p.inbound_files) for p in plan.passes)
+    with transaction(con):
+        run_model(con, "features/cdr_clear_run_date", {"run_date": plan.run_date})
+        if parts:
+            run_model(con, "features/cdr_load_parts", {"parts": sorted(parts)})
+        run_model(con, "features/cdr_imei_sharing", {"run_date": plan.run_date})
+        counts = query_model(con, "features/cdr_feature_counts", {"run_date": plan.run_date})
+        kill_point("features.insert")
+    shutil.rmtree(plan.work, ignore_errors=True)
+    stats.subscribers = dict(zip(counts["carrier"].to_list(), counts["subscribers"].to_list()))
+    stats.shared_imei_subscribers = int(counts["shared_imei"].sum()) if counts.height else 0
+    return stats
 
 
 def compute_features(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: date, lake: Path, run_id: str) -> FeatureStats:
-    """Replace ``run_date``'s rows of ``cdr_subscriber_features``, all or nothing (one transaction).
-
-    Needs the schema (sql/schema, including the current_carrier_on macro of 030_registry).
-    """
+    """The whole feature stage in this process: plan, every bucket pass, load (see the flow for Dask)."""
     started = time.perf_counter()
-    lake = Path(lake)
-    stats = FeatureStats(run_date, settings.run.windows.feature_days)
-    passes = plan_passes(settings, run_date, lake) if cdr_root(lake).is_dir() else []
-    params = _pass_params(settings, run_date, run_id)
-    with tempfile.TemporaryDirectory(prefix="subflag-features-") as scratch, transaction(con):
-        empty = {
-            "history": _empty_parquet(Path(scratch), "history", {"a_number": pl.Int64, "b_number": pl.Int64}),
-            "inbound": _empty_parquet(Path(scratch), "inbound", {"b_number": pl.Int64, "event_type": pl.String}),
-        }
-        run_model(con, "features/cdr_clear_run_date", {"run_date": run_date})
-        for p in passes:
-            run_bucket_pass(con, p, params, empty)
-            stats.passes += 1
-            stats.files_read += len(p.files) + len(p.history_files) + len(p.inbound_files)
-        run_model(con, "features/cdr_imei_sharing", {"run_date": run_date})
-        counts = query_model(con, "features/cdr_feature_counts", {"run_date": run_date})
-    stats.subscribers = dict(zip(counts["carrier"].to_list(), counts["subscribers"].to_list()))
-    stats.shared_imei_subscribers = int(counts["shared_imei"].sum()) if counts.height else 0
+    plan = plan_feature_stage(con, settings, run_date, lake, run_id)
+    stats = load_feature_parts(con, plan, compute_bucket_parts(plan))
     stats.seconds = time.perf_counter() - started
     return stats
 

@@ -152,6 +152,33 @@ def query_model(
         raise ModelError(f"{path}: {exc}") from exc
 
 
+def write_model_parquet(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    target: Path,
+    params: Mapping[str, Any] | None = None,
+) -> int:
+    """Write a query model's rows to ``target`` (zstd Parquet) and return the row count.
+
+    Written to a ``.tmp`` sibling and renamed, so a killed writer never leaves a readable half file.
+    """
+    path = model_path(name)
+    statements = split_statements(path.read_text(encoding="utf-8"))
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        for stmt in statements[:-1]:
+            con.execute(stmt, _bind(stmt, params or {}))
+        last = statements[-1]
+        con.sql(last, params=_bind(last, params or {})).write_parquet(str(tmp), compression="zstd")
+        rows = con.execute("SELECT count(*) FROM read_parquet($f)", {"f": str(tmp)}).fetchone()[0]
+    except KeyError as exc:
+        raise ModelError(f"{path}: no value for parameter ${exc.args[0]}") from exc
+    except duckdb.Error as exc:
+        raise ModelError(f"{path}: {exc}") from exc
+    tmp.replace(target)
+    return int(rows)
+
+
 def run_folder(con: duckdb.DuckDBPyConnection, folder: str, params: Mapping[str, Any] | None = None) -> list[str]:
     """Run every model in ``sql/<folder>/`` in file-name order (schema and views are written to be re-runnable)."""
     names = sorted(p.relative_to(SQL_DIR).with_suffix("").as_posix() for p in (SQL_DIR / folder).glob("*.sql"))

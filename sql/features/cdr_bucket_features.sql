@@ -1,8 +1,10 @@
 -- Feature stage, one (carrier, bucket) pass: every feature of the carrier's own subscribers whose
--- A-number falls in this bucket, over the window's files of this bucket, in ONE statement (no scratch
--- tables: the stage runs in one transaction, and scratch tables replaced inside a transaction are only
--- freed at commit).
---   own subscriber: carrier on the run date (current_carrier_on: latest port) else prefix carrier = carrier.
+-- A-number falls in this bucket, over the window's files of this bucket, in ONE query. A pass reads
+-- only files (lake + the ported-numbers snapshot), never the warehouse, so it runs the same in-process
+-- or on a Dask worker; the driver writes its rows to a part file and features/cdr_load_parts inserts
+-- the parts in one transaction.
+--   own subscriber: carrier on the run date (ported_file: current_carrier_on of the run date, written
+--     by features/ported_on_run_date) else prefix carrier = carrier.
 --     The carrier's CDRs also hold other networks' callers ringing its subscribers: not its own.
 --   events_to_new: calls/SMS to a B-number this subscriber did not contact in the history files.
 --   distinct counts: list_unique(list(...)), exact, cheaper than count(DISTINCT) on caller-sorted files.
@@ -13,13 +15,12 @@
 --   inbound: from the callee-bucketed projection, same bucket number = exactly this bucket's subscribers.
 -- imei_max_subscribers starts at 1 (0 without a handset); features/cdr_imei_sharing raises it.
 -- Parameters: run_date, run_id, carrier, bucket, buckets, window_days, files, history_files,
--- inbound_files (lists; the driver passes an empty Parquet file for an empty list), short_call_seconds,
--- night_start, night_end, burst_us, short_gap_us.
-INSERT INTO cdr_subscriber_features
+-- inbound_files (lists; the driver passes an empty Parquet file for an empty list), ported_file,
+-- short_call_seconds, night_start, night_end, burst_us, short_gap_us.
 WITH ported AS (
-    SELECT e164_int AS a_number, carrier
-    FROM current_carrier_on($run_date)
-    WHERE e164_int % $buckets = $bucket
+    SELECT a_number, carrier
+    FROM read_parquet($ported_file)
+    WHERE a_number % $buckets = $bucket
 ),
 history AS (
     SELECT DISTINCT a_number, b_number
@@ -83,29 +84,37 @@ inbound AS (
     GROUP BY b_number
 )
 SELECT
-    $run_date, $carrier, c.a_number, $window_days,
-    c.calls_out, c.events_out - c.calls_out, c.distinct_callees,
-    c.calls_answered, c.calls_short, c.calls_out - c.calls_answered,
-    c.calls_short / nullif(c.calls_answered, 0),
-    (c.calls_out - c.calls_answered) / nullif(c.calls_out, 0),
+    $run_date::DATE                                          AS run_date,
+    $carrier::VARCHAR                                        AS carrier,
+    c.a_number                                               AS msisdn_int,
+    $window_days::INTEGER                                    AS window_days,
+    c.calls_out,
+    c.events_out - c.calls_out                               AS sms_out,
+    c.distinct_callees,
+    c.calls_answered,
+    c.calls_short,
+    c.calls_out - c.calls_answered                           AS calls_unanswered,
+    c.calls_short / nullif(c.calls_answered, 0)              AS short_call_share,
+    (c.calls_out - c.calls_answered) / nullif(c.calls_out, 0) AS unanswered_share,
     c.night_events,
-    c.night_events / c.events_out,
-    coalesce(s.max_calls_burst, 0),
-    coalesce(s.short_gaps, 0),
-    coalesce(s.short_gaps, 0) / nullif(c.calls_out - 1, 0),
+    c.night_events / c.events_out                            AS night_share,
+    coalesce(s.max_calls_burst, 0)                           AS max_calls_burst,
+    coalesce(s.short_gaps, 0)                                AS short_gaps,
+    coalesce(s.short_gaps, 0) / nullif(c.calls_out - 1, 0)   AS short_gap_share,
     c.events_to_new,
-    c.events_to_new / nullif(c.events_with_b, 0),
-    coalesce(i.calls_in, 0),
-    coalesce(i.sms_in, 0),
-    coalesce(i.calls_in, 0) / nullif(c.calls_out, 0),
+    c.events_to_new / nullif(c.events_with_b, 0)             AS new_callee_share,
+    coalesce(i.calls_in, 0)                                  AS calls_in,
+    coalesce(i.sms_in, 0)                                    AS sms_in,
+    coalesce(i.calls_in, 0) / nullif(c.calls_out, 0)         AS in_out_ratio,
     c.distinct_cells,
-    len(c.imeis),
-    len(c.imeis) > 1,
-    least(len(c.imeis), 1),
+    len(c.imeis)                                             AS distinct_imeis,
+    len(c.imeis) > 1                                         AS imei_changed,
+    least(len(c.imeis), 1)                                   AS imei_max_subscribers,
     c.imeis,
     c.out_duration_s,
-    c.first_event_at, c.last_event_at,
-    $run_id
+    c.first_event_at,
+    c.last_event_at,
+    $run_id::VARCHAR                                         AS run_id
 FROM counts c
 LEFT JOIN sequence s ON s.a_number = c.a_number
-LEFT JOIN inbound i ON i.b_number = c.a_number;
+LEFT JOIN inbound i ON i.b_number = c.a_number

@@ -154,7 +154,8 @@ def _child_features(lake: Path, warehouse: Path, buckets: int) -> dict:
     stats = compute_features(con, settings, RUN_DATE, lake, "bench")
     seconds = time.perf_counter() - started
     con.close()
-    return {"seconds": seconds, "subscribers": sum(stats.subscribers.values()), "passes": stats.passes}
+    return {"seconds": seconds, "subscribers": sum(stats.subscribers.values()), "passes": stats.passes,
+            "threads": settings.run.duckdb.threads}
 
 
 def _child_floor(lake: Path, warehouse: Path, buckets: int) -> dict:
@@ -226,7 +227,39 @@ def _child_pandas(lake: Path, warehouse: Path, buckets: int) -> dict:
     return {"seconds": seconds, "subscribers": int(len(out))}
 
 
-CHILDREN = {"features": _child_features, "floor": _child_floor, "pandas": _child_pandas}
+def _child_dask(lake: Path, warehouse: Path, buckets: int, workers: int) -> dict:
+    """The feature stage with its bucket passes on a LocalCluster of ``workers`` processes (1 thread each).
+
+    The same transforms functions the flow's DaskTaskRunner calls (plan, compute_bucket_part per pass,
+    load), driven by a dask.distributed client directly so Prefect's own per-task overhead is not timed.
+    """
+    from distributed import Client, LocalCluster
+
+    from flows.runners import pass_limits
+    from transforms.config import load_config
+    from transforms.features import compute_bucket_part, load_feature_parts, plan_feature_stage
+    from transforms.warehouse import connect, run_folder
+
+    settings = with_buckets(load_config(), buckets)
+    so = settings.run.scale_out
+    con = connect(warehouse, settings.run.duckdb)
+    run_folder(con, "schema")
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=so.worker_memory,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        started = time.perf_counter()
+        plan = plan_feature_stage(con, settings, RUN_DATE, lake, "bench", pass_duckdb=pass_limits(settings))
+        parts = client.gather(client.map(compute_bucket_part, [plan] * len(plan.passes), plan.passes, pure=False))
+        stats = load_feature_parts(con, plan, parts)
+        seconds = time.perf_counter() - started
+        worker_rss = sorted(client.run(peak_rss_mb).values())
+    con.close()
+    return {"seconds": seconds, "subscribers": sum(stats.subscribers.values()), "passes": stats.passes,
+            "worker_peak_rss_mb": worker_rss}
+
+
+CHILDREN = {"features": _child_features, "floor": _child_floor, "pandas": _child_pandas,
+            "dask1": lambda lake, wh, b: _child_dask(lake, wh, b, 1),
+            "dask2": lambda lake, wh, b: _child_dask(lake, wh, b, 2)}
 
 
 def peak_rss_mb() -> float:
@@ -301,11 +334,13 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="bench features", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", default="10M,50M", help="comma-separated sizes, e.g. 10M,50M,250M")
     ap.add_argument("--pandas-max", default="50M", help="largest size pandas is run at")
+    ap.add_argument("--dask-rows", default="50M", help="sizes at which 1 vs 2 local Dask workers are compared ('' for none)")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a new temp folder)")
     ap.add_argument("--keep", action="store_true", help="keep generated inboxes and lakes")
     args = ap.parse_args(argv)
     sizes = parse_rows(args.rows)
     pandas_max = parse_rows(args.pandas_max)[0]
+    dask_rows = set(parse_rows(args.dask_rows)) if args.dask_rows else set()
     work = args.work or Path(os.environ.get("TMPDIR", "/tmp")) / f"subflag-bench-features-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=True)
     extra, note = pandas_site(work)
@@ -324,7 +359,8 @@ def main(argv: list[str]) -> None:
             print(f"\n{rows:,} rows, {info['callers']:,} callers drawn, {buckets} buckets: generated in {gen_s:.0f} s, "
                   f"ingested in {ing['seconds']:.0f} s ({rows / ing['seconds'] / 1e6:.2f} M rows/s)", flush=True)
             row = {"rows": rows, "buckets": buckets, "ingest_s": ing["seconds"]}
-            for kind in ("floor", "features", "pandas"):
+            kinds = ("floor", "features", "pandas", *(("dask1", "dask2") if rows in dask_rows else ()))
+            for kind in kinds:
                 if kind == "pandas" and (rows > pandas_max or (extra is None and note.startswith("pandas not"))):
                     row[kind] = {"skipped": f"rows > --pandas-max {args.pandas_max}" if rows > pandas_max else note}
                     print(f"  {kind:8s} skipped: {row[kind]['skipped']}", flush=True)
@@ -334,8 +370,10 @@ def main(argv: list[str]) -> None:
                 if "error" in r:
                     print(f"  {kind:8s} FAILED {r['error']}", flush=True)
                 else:
+                    workers = r.get("worker_peak_rss_mb")
+                    per_worker = f"  worker peak RSS {', '.join(f'{w / 1024:.2f}' for w in workers)} GiB" if workers else ""
                     print(f"  {kind:8s} {r['seconds']:8.1f} s  peak RSS {r['peak_rss_mb'] / 1024:5.2f} GiB  "
-                          f"subscribers {r['subscribers']:,}", flush=True)
+                          f"subscribers {r['subscribers']:,}{per_worker}", flush=True)
             results.append(row)
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -354,6 +392,12 @@ def _summary(results: list[dict]) -> None:
         rss = f"{s['peak_rss_mb'] / 1024:15.2f}" if "peak_rss_mb" in s else "              -"
         speed = f"{r['rows'] / s['seconds'] / 1e6:9.2f}" if "seconds" in s else "        -"
         print(f"{r['rows']:<11,} {r['buckets']:7d} {_fmt(f)} {_fmt(s):>10} {_fmt(p):>9} {ratio} {pratio} {rss} {speed}")
+    for r in results:
+        d1, d2 = r.get("dask1", {}), r.get("dask2", {})
+        if "seconds" in d1 and "seconds" in d2:
+            print(f"\n{r['rows']:,} rows on Dask: 1 worker {d1['seconds']:.1f} s, 2 workers {d2['seconds']:.1f} s, "
+                  f"speed-up {d1['seconds'] / d2['seconds']:.2f}x; in-process (DuckDB threads="
+                  f"{r['features'].get('threads', '?')}) {r['features'].get('seconds', float('nan')):.1f} s")
     timed = [(r["rows"], r["features"]["seconds"]) for r in results if "seconds" in r.get("features", {})]
     if len(timed) >= 2:
         x = np.log([t[0] for t in timed])

@@ -79,3 +79,17 @@ def test_legacy_target_must_belong_to_a_carrier(config_copy: Path):
     p.write_text(p.read_text().replace('"0199" = "059"', '"0199" = "0599"').replace('"0186" = "056"', '"0186" = "010"'))
     with pytest.raises(ConfigError):
         load_config(config_copy)
+
+
+@pytest.mark.parametrize(("line", "value", "expected"), [
+    ('dask_address = ""', 'dask_address = "10.0.0.5:8786"', "scale_out.dask_address"),
+    ('pass_memory_limit = "2GB"', 'pass_memory_limit = "lots"', "scale_out.pass_memory_limit"),
+    ('local_workers = 0', 'local_workers = -1', "scale_out.local_workers"),
+])
+def test_scale_out_settings_are_checked(config_copy: Path, line: str, value: str, expected: str):
+    p = config_copy / "run.toml"
+    text = p.read_text()
+    assert line in text
+    p.write_text(text.replace(line, value))
+    with pytest.raises(ConfigError, match=expected):
+        load_config(config_copy)
