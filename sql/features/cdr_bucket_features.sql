@@ -6,7 +6,10 @@
 --   own subscriber: carrier on the run date (ported_file: current_carrier_on of the run date, written
 --     by features/ported_on_run_date) else prefix carrier = carrier.
 --     The carrier's CDRs also hold other networks' callers ringing its subscribers: not its own.
---   events_to_new: calls/SMS to a B-number this subscriber did not contact in the history files.
+--   events_to_new: calls/SMS to a B-number not contacted before: not in the history files (the
+--     history_days before the window) nor earlier in the window. Only the first event to such a number
+--     is new, so this is the number of distinct such callees (repeat calls to a number first called
+--     this week are calls to a known number). Exact as long as feature_days <= history_days.
 --   distinct counts: list_unique(list(...)), exact, cheaper than count(DISTINCT) on caller-sorted files.
 --   a cell id without a numeric key is hashed (collisions among one subscriber's cells are negligible).
 --   max_calls_burst: most calls starting within any half-open window of burst_us microseconds.
@@ -47,7 +50,7 @@ counts AS (
                       THEN local_hour >= $night_start OR local_hour < $night_end
                       ELSE local_hour >= $night_start AND local_hour < $night_end END) AS night_events,
         count(b_number)                                                                AS events_with_b,
-        count_if(b_number IS NOT NULL AND new_callee)                                  AS events_to_new,
+        coalesce(list_unique(list(b_number) FILTER (WHERE new_callee)), 0)             AS events_to_new,
         list_unique(list(b_number))                                                    AS distinct_callees,
         list_unique(list(CASE WHEN cell_id IS NOT NULL THEN coalesce(cell_key::UBIGINT, hash(cell_id)) END)) AS distinct_cells,
         list_sort(list_distinct(list(imei)))                                           AS imeis,

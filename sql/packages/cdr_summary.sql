@@ -3,7 +3,7 @@
 -- (carrier_on: a ported number's days with its previous network are that network's records, not ours).
 -- Same definitions as the feature stage (features/cdr_bucket_features) with the day as the window:
 --   events_to_new: calls/SMS to a B-number the subscriber had not contacted in the $history_days days
---     before that day; max_calls_burst: most calls starting within any half-open $burst_us window;
+--     before that day nor earlier that day (one per such number); max_calls_burst: most calls starting within any half-open $burst_us window;
 --   short_gaps: calls starting less than $short_gap_us after the line was last free (earlier calls that day).
 -- $files: the numbers' buckets over [$history_from, $period_to]; $inbound_files: the callee-bucketed
 -- projection over the period (the driver passes an empty stand-in file for an empty list).
@@ -41,7 +41,7 @@ counts AS (
                          THEN local_hour >= $night_start OR local_hour < $night_end
                          ELSE local_hour >= $night_start AND local_hour < $night_end END) AS night_events,
            count(b_number)                                                                AS events_with_b,
-           count_if(to_new)                                                               AS events_to_new,
+           count(DISTINCT b_number) FILTER (WHERE to_new)                                 AS events_to_new,
            count(DISTINCT b_number)                                                       AS distinct_callees,
            count(DISTINCT coalesce(cell_key, hash(cell_id)::BIGINT))                      AS distinct_cells,
            count(DISTINCT imei)                                                           AS distinct_imeis,

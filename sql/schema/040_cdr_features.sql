@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS cdr_subscriber_features (
     max_calls_burst         BIGINT NOT NULL,   -- max calls starting within any burst_window_minutes (half-open)
     short_gaps              BIGINT NOT NULL,   -- idle gaps < short_gap_seconds between consecutive calls
     short_gap_share         DOUBLE,            -- short_gaps / (calls_out - 1)
-    events_to_new           BIGINT NOT NULL,   -- calls and SMS to numbers not contacted in the history_days before the window
+    events_to_new           BIGINT NOT NULL,   -- calls and SMS to numbers not contacted before (history_days before the window, or earlier in it): one per such number
     new_callee_share        DOUBLE,            -- events_to_new / events with a B-number
     calls_in                BIGINT NOT NULL,   -- inbound voice calls seen in this carrier's CDRs
     sms_in                  BIGINT NOT NULL,

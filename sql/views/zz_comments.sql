@@ -45,7 +45,7 @@ COMMENT ON COLUMN v_subscriber_features.night_share IS 'night_events / (calls_ou
 COMMENT ON COLUMN v_subscriber_features.max_calls_burst IS 'Most calls started within any sliding burst window ([cdr] burst_window_minutes)';
 COMMENT ON COLUMN v_subscriber_features.short_gaps IS 'Gaps shorter than [cdr] short_gap_seconds between consecutive calls';
 COMMENT ON COLUMN v_subscriber_features.short_gap_share IS 'short_gaps / (calls_out - 1)';
-COMMENT ON COLUMN v_subscriber_features.events_to_new IS 'Calls and SMS to numbers not contacted in the history window before';
+COMMENT ON COLUMN v_subscriber_features.events_to_new IS 'Calls and SMS to numbers not contacted before (in the history window or earlier in the feature window); one per such number';
 COMMENT ON COLUMN v_subscriber_features.new_callee_share IS 'events_to_new / events with a B-number';
 COMMENT ON COLUMN v_subscriber_features.calls_in IS 'Inbound voice calls seen in its carrier''s CDRs';
 COMMENT ON COLUMN v_subscriber_features.sms_in IS 'Inbound SMS';

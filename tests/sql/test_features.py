@@ -93,9 +93,10 @@ def test_a1_every_feature_by_hand(computed):
         "short_gaps": 2,
         "short_gap_share": 2 / 6,
         # history pairs (A1,101) and (A1,103): VT002, VT004, VT005 go to known numbers; 102 was last
-        # called on 15 Jan (VT011), before the 30-day history, so it is new again.
-        "events_to_new": 5,
-        "new_callee_share": 5 / 8,
+        # called on 15 Jan (VT011), before the 30-day history, so VT003 is to a new number — and VT006,
+        # 102 again, is not: it was contacted at VT003. New: VT001 (106), VT003 (102), VT007, VT008.
+        "events_to_new": 4,
+        "new_callee_share": 4 / 8,
         # inbound in window: VT013 (23:59:59 on the run date), VT015, VT019 calls and VT016 SMS; VT014 at
         # 00:00 on 8 March local (17:00 UTC on the 7th) is after the window.
         "calls_in": 3,
@@ -133,7 +134,7 @@ def test_a2_edges_of_the_window_and_ties(computed):
         "night_events": 1,          # 23:59:59 local
         "max_calls_burst": 2,       # 12:00:00 and 12:00:10
         "short_gaps": 1,            # VT017 starts while VT015 (until 12:00:15) is still up
-        "events_to_new": 4,         # no history at all
+        "events_to_new": 2,         # no history: the first event to A1 (VT015) and to ...101 (VT017)
         "calls_in": 0,
         "distinct_cells": 2,        # 452-04-00003 (numeric key) and CELL-X9 (hashed text)
         "distinct_imeis": 1,
@@ -145,7 +146,7 @@ def test_a2_edges_of_the_window_and_ties(computed):
     assert f["unanswered_share"] == 2 / 3
     assert f["night_share"] == 1 / 4
     assert f["short_gap_share"] == 1 / 2
-    assert f["new_callee_share"] == 1.0
+    assert f["new_callee_share"] == 2 / 4
     assert f["in_out_ratio"] == 0.0
 
 
