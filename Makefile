@@ -23,6 +23,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,bench]'
+	@touch $(BENCH_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/subflag simulate --inbox $(DEMO_DATA)/inbox --truth $(DEMO_DATA)/truth
 	$(BIN)/subflag run --inbox $(DEMO_DATA)/inbox --warehouse $(DEMO_DATA)/warehouse.duckdb \
@@ -31,7 +36,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 fuzz: $(STAMP)
