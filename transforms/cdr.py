@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,10 +33,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.config import Settings
+from transforms.faults import kill_point
 from transforms.numbers import NumberingTables, normalise_numbers
-from transforms.readers import REJECT_SCHEMA, InputError, empty_rejects, reject_rows, render_raw
+from transforms.readers import (
+    PARQUET_EXPECTED, READ_ERRORS, REJECT_SCHEMA, InputError, describe_read_error, empty_rejects, one_line, reject_rows,
+    render_raw,
+)
 from transforms.timestamps import parse_timestamps
 from transforms.warehouse import connect, query_model, run_model
+from transforms.writers import process_alive
 
 CDR_COLUMNS = ("record_id", "a_number", "b_number", "start_time", "duration_s", "event_type", "cell_id", "imei")
 REQUIRED = CDR_COLUMNS[:6]
@@ -178,12 +184,25 @@ def _open_bytes(path: Path):
 
 
 def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[str]:
-    """Decoded text cut at line ends; bytes invalid in UTF-8 become U+FFFD so their line can be rejected."""
-    with _open_bytes(path) as fh:
+    """Decoded text cut at line ends; bytes invalid in UTF-8 become U+FFFD so their line can be rejected.
+
+    A damaged or cut-short gzip stream (its CRC is only checked at the end) or an I/O error is an
+    :class:`InputError` saying how far the file was readable; the caller lands none of the file.
+    """
+    try:
+        fh = _open_bytes(path)
+    except READ_ERRORS as exc:
+        raise InputError(path, describe_read_error(exc)) from exc
+    lines_done = 0
+    with fh:
         rest = b""
         first = True
         while True:
-            data = fh.read(chunk_bytes)
+            try:
+                data = fh.read(chunk_bytes)
+            except READ_ERRORS as exc:
+                where = f" (found after line {lines_done})" if lines_done else ""
+                raise InputError(path, describe_read_error(exc) + where) from exc
             if first:
                 first = False
                 if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
@@ -199,6 +218,7 @@ def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[str]:
                 rest = buf
                 continue
             rest = buf[cut + 1 :]
+            lines_done += buf.count(b"\n", 0, cut + 1)
             yield buf[: cut + 1].decode("utf-8", errors="replace")
 
 
@@ -304,11 +324,12 @@ def _split_frame(frame: pl.DataFrame, delimiter: str, width: int, positions: dic
 def _parquet_batches(path: Path, carrier: str, settings: Settings) -> Iterator[pl.DataFrame]:
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(path, f"not a readable Parquet file ({exc})") from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(path, f"not a readable Parquet file ({one_line(exc)}); {PARQUET_EXPECTED}") from exc
     mapped = resolve_columns(path, pf.schema_arrow.names, carrier, settings)
     first = 1
-    for batch in pf.iter_batches(batch_size=settings.run.cdr.ingest_batch_rows, columns=list(mapped.values())):
+    for batch in _checked_batches(path, pf.iter_batches(batch_size=settings.run.cdr.ingest_batch_rows,
+                                                        columns=list(mapped.values()))):
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
         n = frame.height
@@ -318,6 +339,20 @@ def _parquet_batches(path: Path, carrier: str, settings: Settings) -> Iterator[p
             source_line=pl.int_range(first, first + n, dtype=pl.Int64),
         )
         first += n
+
+
+def _checked_batches(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Record batches; damaged pages (the footer was intact) become an :class:`InputError` naming the row."""
+    rows = 0
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(path, f"Parquet data is damaged after row {rows} ({one_line(exc)}); {PARQUET_EXPECTED}") from exc
+        if batch is None:
+            return
+        rows += batch.num_rows
+        yield batch
 
 
 def read_cdr_batches(path: Path, carrier: str, settings: Settings) -> Iterator[pl.DataFrame]:
@@ -483,9 +518,26 @@ def _publish(staged: Path, final_root: Path, carrier: str, name: str) -> list[st
         dest_dir.mkdir(parents=True, exist_ok=True)
         stem = src.stem
         suffix = "" if stem == "data_0" else "-" + stem.rsplit("_", 1)[-1]
+        kill_point("cdr.publish")  # this file written under its staging name, not yet renamed
         os.replace(src, dest_dir / f"{name}{suffix}.parquet")
         published.append(f"carrier={carrier}/{rel.as_posix()}")
     return published
+
+
+def remove_stale_work(lake: Path) -> list[Path]:
+    """Delete ``<lake>/_work/<hash>-<pid>`` folders whose ingest process is gone.
+
+    A SIGKILL skips the ``finally`` that removes an ingest's work folder (spool, unpublished partitions);
+    the pid in the name tells an orphan from a live ingest's folder.
+    """
+    root = Path(lake) / "_work"
+    removed: list[Path] = []
+    for p in sorted(root.iterdir()) if root.is_dir() else []:
+        m = re.fullmatch(r"[0-9a-f]{16}-([0-9]+)", p.name)  # only ingest folders; other stages own theirs
+        if m and int(m.group(1)) != os.getpid() and not process_alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
 
 
 def ingest_cdr_file(
@@ -500,6 +552,7 @@ def ingest_cdr_file(
     lake = Path(lake)
     lake_layout(lake, settings)
     short = source_sha256[:16]
+    remove_stale_work(lake)
     work = lake / "_work" / f"{short}-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -516,6 +569,7 @@ def ingest_cdr_file(
                     reject_parts.append(rejects)
                 if accepted.height:
                     writer.write_table(accepted.to_arrow().cast(schema))
+        kill_point("cdr.spool")
         rejects_all = pl.concat(reject_parts) if reject_parts else empty_rejects()
         accepted_n, duplicates, partitions = _write_lake(work, spool, carrier, settings, lake, short)
     finally:
@@ -564,5 +618,6 @@ def _write_lake(work: Path, spool: Path, carrier: str, settings: Settings, lake:
     finally:
         con.close()
     partitions = _publish(out, cdr_root(lake), carrier, short)
+    kill_point("cdr.inbound")  # caller-side files published, callee-side projection not yet
     _publish(inbound, inbound_root(lake), carrier, short)
     return int(written[written.columns[0]][0]), dropped, partitions

@@ -11,11 +11,12 @@ import polars as pl
 
 from transforms.cdr import ingest_cdr_file
 from transforms.decisions import land_decisions
+from transforms.faults import kill_point
 from transforms.registry import land_ported, land_subscribers
 from transforms.complaints import COMPLAINT_OPTIONAL, COMPLAINT_REQUIRED, parse_complaints
 from transforms.warehouse import query_model
 from transforms.ingest import Delivery, IngestContext, Landed, Lander, insert_frame, insert_rejects
-from transforms.readers import read_records
+from transforms.readers import InputError, read_records
 from transforms.requests import load_request, request_frames
 from transforms.sms5656 import REPORT_OPTIONAL, REPORT_REQUIRED, parse_5656
 
@@ -63,6 +64,8 @@ def land_complaints(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestCont
 
 
 def land_request(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestContext) -> Landed:
+    if not d.path.name.lower().endswith(".json"):  # a .csv.gz here would otherwise read as "not UTF-8"
+        raise InputError(d.path, "unsupported file type in requests/; expected one .json file per request")
     request = load_request(d.path, ctx.settings.run.timezone)
     header, numbers = request_frames(request, d.path, ctx.tables)
     insert_frame(
@@ -78,6 +81,7 @@ def land_request(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestContext
 def land_cdr(con: duckdb.DuckDBPyConnection, d: Delivery, ctx: IngestContext) -> Landed:
     assert d.carrier is not None
     result = ingest_cdr_file(d.path, d.carrier, ctx.settings, ctx.tables, ctx.lake, d.sha256)
+    kill_point("landing.cdr")  # the lake files are in place, the ledger row is not
     insert_rejects(con, d, result.rejects, ctx.run_id)
     return Landed(
         rows_read=result.rows_read,

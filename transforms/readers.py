@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
@@ -28,6 +29,7 @@ import numpy as np
 import polars as pl
 
 RAW_MAX_CHARS = 4000
+PARQUET_EXPECTED = "expected a complete Parquet file; it may have been cut short in transfer, re-send it"
 MAX_INPUT_BYTES = 2 << 30
 _CHUNK = 1 << 20
 _DELIMITERS = (",", ";", "\t", "|")
@@ -182,6 +184,30 @@ def decode_bytes(data: bytes, path: Path | str, legacy: Literal["convert", "refu
         ) from exc
 
 
+# What reading a delivered file can raise: I/O, a damaged or truncated gzip stream (zlib.error is not an OSError).
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's text on one line: library messages (thrift, Arrow) carry newlines a log line should not."""
+    return " ".join(str(exc).split())
+
+
+def describe_read_error(exc: BaseException) -> str:
+    """Why the bytes of a file could not be read, and what was expected, for an :class:`InputError`."""
+    resend = "expected a complete gzip stream; the file was damaged or cut short in transfer, re-send it"
+    if isinstance(exc, EOFError):
+        why = f"the gzip data ends early ({exc}); {resend}"
+    elif isinstance(exc, gzip.BadGzipFile):
+        what = "not a gzip file" if str(exc).startswith("Not a gzipped file") else "the gzip data is damaged"
+        why = f"{what} ({exc}); {resend}"
+    elif isinstance(exc, zlib.error):
+        why = f"the gzip data is damaged ({exc}); {resend}"
+    else:
+        why = f"{exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}; expected a file the run can read"
+    return f"cannot read file: {why}"
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         if path.name.lower().endswith(".gz"):
@@ -190,8 +216,8 @@ def _read_bytes(path: Path) -> bytes:
         else:
             with path.open("rb") as fh:
                 data = fh.read(MAX_INPUT_BYTES + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise InputError(path, f"cannot read file: {exc}") from exc
+    except READ_ERRORS as exc:
+        raise InputError(path, describe_read_error(exc)) from exc
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(path, f"file is larger than {MAX_INPUT_BYTES} bytes once decompressed; split the delivery")
     return data
@@ -326,6 +352,8 @@ def _read_jsonl(
     path: Path, text: str, required: list[str], optional: list[str], rename: dict[str, str] | None, damaged: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     source = str(path)
+    if not text.strip():
+        raise InputError(path, "file is empty (no JSON line); expected one JSON object per line", line=1)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -346,6 +374,9 @@ def _read_jsonl(
         key = keys.get(_canonical(col), col).replace("\\", "\\\\").replace("'", "\\'")
         return f"$['{key}']"
 
+    if not frame["is_object"].any():  # not one object: another format under a .jsonl name, not a file of bad rows
+        first = int(frame.filter(~pl.col("blank"))["source_line"][0])
+        raise InputError(path, "no line is a JSON object; expected one JSON object per line (JSON Lines)", line=first)
     ok = frame.filter(pl.col("is_object") & ~pl.col("bad_bytes"))
     extracted = ok.select(pl.col("raw").str.json_path_match(path_of(c)).alias(c) for c in wanted)
     absent = [c for c in required if extracted.height and extracted[c].null_count() == extracted.height]
@@ -371,7 +402,7 @@ def _read_parquet(
     try:
         table = pl.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - polars raises several unrelated types for a bad file
-        raise InputError(path, f"not a readable Parquet file: {exc}") from exc
+        raise InputError(path, f"not a readable Parquet file ({one_line(exc)}); {PARQUET_EXPECTED}") from exc
     positions = _resolve_columns(path, table.columns, required, optional, rename)
     try:
         columns = {c: table.to_series(i).cast(pl.String).alias(c) for c, i in positions.items()}
