@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from transforms.config import ConfigError, load_config
+from transforms.config import ConfigError, Settings, load_config
 
 app = typer.Typer(help="subflag: scam/spam-call complaints + CDRs → suspension candidates and information packages.",
                   no_args_is_help=True, add_completion=False)
@@ -102,7 +102,7 @@ def run(
         config_dir=config,
         allowlist=allowlist,
     )
-    print_summary(summary)
+    print_summary(summary, settings)
 
 
 @app.command()
@@ -136,7 +136,7 @@ def serve(
         raise typer.Exit(2) from exc
 
 
-def print_summary(summary) -> None:  # noqa: ANN001 - RunSummary, imported lazily with Prefect
+def print_summary(summary, settings: Settings | None = None) -> None:  # noqa: ANN001 - RunSummary, imported lazily with Prefect
     """The run report's figures as tables; complaint text stays in report.html. Read from the analysts'
     snapshot when there is one, so a flow writing the warehouse meanwhile cannot block the summary."""
     import re
@@ -147,7 +147,7 @@ def print_summary(summary) -> None:  # noqa: ANN001 - RunSummary, imported lazil
     from transforms.snapshot import snapshot_path
     from transforms.warehouse import connect
 
-    settings = load_config(getattr(summary, "config_dir", None))
+    settings = settings or load_config()
     snapshot = snapshot_path(summary.warehouse)
     with connect(snapshot if snapshot.is_file() else summary.warehouse, settings.run.duckdb, read_only=True) as con:
         data = collect_report_data(con, settings, summary.run_date, summary.run_id)
@@ -230,7 +230,10 @@ def package(
     for path in result.paths:
         typer.echo(f"package: {path}")
     if result.not_held:
-        typer.echo(f"no configured carrier holds any number of request {', '.join(result.not_held)}: nothing to package "
+        from transforms.writers import show_invisible  # request ids are the authority's text: show bidi controls
+
+        held_by_nobody = ", ".join(show_invisible(r) for r in result.not_held)
+        typer.echo(f"no configured carrier holds any number of request {held_by_nobody}: nothing to package "
                    "(reply that the numbers are not subscribers of these networks)")
     if result.failures:
         raise _fail("subflag package: " + "; ".join(result.failures), 1)

@@ -41,7 +41,7 @@ from transforms.readers import (
 )
 from transforms.timestamps import parse_timestamps
 from transforms.warehouse import connect, query_model, run_model
-from transforms.writers import process_alive
+from transforms.writers import atomic_path, process_alive
 
 CDR_COLUMNS = ("record_id", "a_number", "b_number", "start_time", "duration_s", "event_type", "cell_id", "imei")
 REQUIRED = CDR_COLUMNS[:6]
@@ -136,12 +136,10 @@ def lake_layout(lake: Path, settings: Settings, *, create: bool = True) -> LakeL
             )
         return have
     if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{LAYOUT_FILE}.{os.getpid()}.tmp")
         body = {"version": LAYOUT_VERSION, "buckets": wanted.buckets, "timezone": wanted.timezone,
                 "bucket_of": "a_number % buckets (E.164 digits as int64)"}
-        tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        with atomic_path(path, 0o644) as tmp:  # a crash leaves no half file, and its temp file is swept later
+            tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     return wanted
 
 
@@ -183,8 +181,17 @@ def _open_bytes(path: Path):
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
 
 
-def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[str]:
-    """Decoded text cut at line ends; bytes invalid in UTF-8 become U+FFFD so their line can be rejected.
+def _decode(data: bytes) -> tuple[str, bool]:
+    """Text, and whether it had bytes invalid in UTF-8 (they become U+FFFD): a U+FFFD the exporter wrote
+    itself is a character like any other, not a reason to reject its line."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), True
+
+
+def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[tuple[str, bool]]:
+    """Decoded text cut at line ends, with its damage flag (:func:`_decode`), so damaged lines can be rejected.
 
     A damaged or cut-short gzip stream (its CRC is only checked at the end) or an I/O error is an
     :class:`InputError` saying how far the file was readable; the caller lands none of the file.
@@ -210,7 +217,7 @@ def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[str]:
                 data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
             if not data:
                 if rest:
-                    yield rest.decode("utf-8", errors="replace")
+                    yield _decode(rest)
                 return
             buf = rest + data
             cut = buf.rfind(b"\n")
@@ -219,7 +226,7 @@ def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[str]:
                 continue
             rest = buf[cut + 1 :]
             lines_done += buf.count(b"\n", 0, cut + 1)
-            yield buf[: cut + 1].decode("utf-8", errors="replace")
+            yield _decode(buf[: cut + 1])
 
 
 def _csv_field_pattern(delimiter: str) -> str:
@@ -242,7 +249,7 @@ def _csv_batches(path: Path, carrier: str, settings: Settings) -> Iterator[pl.Da
     positions: dict[str, int] = {}
     width = 0
     delimiter = ","
-    for text in _text_chunks(path, chunk):
+    for text, damaged in _text_chunks(path, chunk):
         lines = pl.Series("raw", [text]).str.strip_suffix("\n").str.split("\n").explode().str.strip_suffix("\r")
         frame = pl.DataFrame({"raw": lines}).with_columns(
             source_line=pl.int_range(next_line, next_line + pl.len(), dtype=pl.Int64)
@@ -260,7 +267,7 @@ def _csv_batches(path: Path, carrier: str, settings: Settings) -> Iterator[pl.Da
             frame = frame.slice(1)
         if frame.height == 0:
             continue
-        yield _split_frame(frame, delimiter, width, positions)
+        yield _split_frame(frame, delimiter, width, positions, damaged)
     if mapped is None:
         raise InputError(path, "file is empty; expected a header line naming the CDR columns", line=1)
 
@@ -299,13 +306,15 @@ def _with_fields(frame: pl.DataFrame, delimiter: str) -> pl.DataFrame:
     return pl.concat([plain.filter(~quoted), with_quotes]).sort("source_line")
 
 
-def _split_frame(frame: pl.DataFrame, delimiter: str, width: int, positions: dict[str, int]) -> pl.DataFrame:
+def _split_frame(
+    frame: pl.DataFrame, delimiter: str, width: int, positions: dict[str, int], damaged: bool = False
+) -> pl.DataFrame:
     split = _with_fields(frame, delimiter).with_columns(n=pl.col("_f").list.len())
     blank = pl.col("raw").str.strip_chars().str.len_bytes() == 0
     problem = (
         pl.when(blank).then(pl.lit("blank_line"))
         .when(pl.col("n") != width).then(pl.lit("field_count"))
-        .when(pl.col("raw").str.contains("\ufffd", literal=True)).then(pl.lit("encoding"))
+        .when(pl.lit(damaged) & pl.col("raw").str.contains("\ufffd", literal=True)).then(pl.lit("encoding"))
         .otherwise(None)
     )
     detail = (

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
+from transforms.writers import show_invisible
+
 SUBJECT = "V/v cung cấp thông tin thuê bao"
 ATTACHMENT_INDENT = "    "
 ZIP_LEVEL = 6  # deflate level: part of the byte-identity contract, changing it changes every package
@@ -96,8 +98,9 @@ def _local_date(moment: datetime, reference: datetime) -> date:
 
 
 def one_line(text: str) -> str:
-    """Outside text goes into fixed lines of the letter: no control characters, no forged line breaks."""
-    return xml_safe(" ".join(text.split()))
+    """Outside text goes into fixed lines of the letter: no control characters, no forged line breaks, and
+    bidi/zero-width characters shown as ``[U+202E]`` tokens (a request number must read as it was written)."""
+    return show_invisible(xml_safe(" ".join(text.split())))
 
 
 def compose_letter(facts: LetterFacts) -> CoverLetter:
@@ -107,6 +110,8 @@ def compose_letter(facts: LetterFacts) -> CoverLetter:
         authority=one_line(facts.authority),
         legal_basis=one_line(facts.legal_basis or DEFAULT_LEGAL_BASIS),
         numbers=[one_line(n) for n in facts.numbers],
+        numbers_not_found=[one_line(n) for n in facts.numbers_not_found],
+        numbers_elsewhere={one_line(n): one_line(c) for n, c in facts.numbers_elsewhere.items()},
     )
     legal_basis = facts.legal_basis
     sender = facts.carrier_name

@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from transforms.config import Settings
+from transforms.faults import kill_point
 from transforms.warehouse import query_model
 from transforms.writers import ensure_private_dir, write_csv, write_parquet, write_xlsx
 
@@ -51,6 +52,7 @@ def export_candidates(con: duckdb.DuckDBPyConnection, settings: Settings, run_da
             write_parquet(rows, folder / f"{CANDIDATE_STEM}.parquet", file_mode=file_mode),
         ]
         result.candidates_per_carrier[carrier] = rows.height
+        kill_point("export.between_carriers")
     return result
 
 
@@ -71,4 +73,5 @@ def export_run_wide(con: duckdb.DuckDBPyConnection, settings: Settings, run_date
         if "run_id" not in rows.columns:
             rows = rows.with_columns(pl.lit(run_id).alias("run_id"))
         written[write_csv(rows, run_folder(out, run_date, settings) / name, file_mode=file_mode)] = rows.height
+        kill_point("export.run_wide")
     return written

@@ -19,6 +19,7 @@ import polars as pl
 from duckdb import ColumnExpression, ConstantExpression, Expression, FunctionExpression
 
 from transforms.config import ConfigError, Rule, Settings
+from transforms.faults import kill_point
 from transforms.numbers import NumberingTables, normalise_numbers
 from transforms.warehouse import run_model
 
@@ -160,6 +161,7 @@ def flag_run_date(
         hits = evaluate_rules(con, settings.rules, run_date, run_id)
         run_model(con, "flags/exclusions", params)
         run_model(con, "flags/candidates", params)
+        kill_point("flag.candidates")  # inside the caller's transaction, nothing committed yet
     finally:
         con.unregister("protected_numbers")
         con.unregister("allowlist_numbers")

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from transforms.cdr import LAKE_SCHEMA, cdr_root, inbound_root, lake_layout
 from transforms.config import Carrier, Settings
+from transforms.faults import kill_point
 from transforms.features import partition_files
 from transforms.ingest import Delivery, IngestContext, known_hashes, land_delivery, sha256_of
 from transforms.lineage import derive_run_id
@@ -280,6 +281,7 @@ def package_request(
             numbers_not_found=not_found, numbers_elsewhere=elsewhere, other_carriers=settings.carriers,
             timezone=tz, generated_at=when, dir_mode=dir_mode, file_mode=file_mode,
         )
+        kill_point("packages.record")  # the zip is in place, its request_packages row is not
         record_package(con, request_id=request.request_id, source_sha256=source_sha256, run_date=run_date,
                        run_id=run_id, carrier=slug, path=path, numbers_held=mine.height, generated_at=when)
         paths.append(path)

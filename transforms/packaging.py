@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,10 +33,11 @@ from transforms.cover_letter import (
     render_docx,
     render_text,
 )
+from transforms.faults import kill_point
 from transforms.lineage import code_version
 from transforms.requests import AuthorityRequest, slugify_request_id
 from transforms.signing import public_fingerprint_of_private, sign
-from transforms.writers import atomic_path, ensure_private_dir, write_csv
+from transforms.writers import atomic_path, csv_bytes, ensure_private_dir
 
 PACKAGE_FORMAT = "subflag-package/1"
 MANIFEST_NAME = "manifest.json"
@@ -184,9 +184,10 @@ def encode_manifest(manifest: Mapping[str, Any]) -> bytes:
     return (json.dumps(manifest, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _csv_bytes(chosen: Mapping[str, pl.DataFrame], staging: Path, file_mode: int) -> dict[str, bytes]:
-    """Through the shared writer (BOM, formula neutralising), staged in the private packages folder."""
-    return {name: write_csv(frame, staging / name, file_mode=file_mode).read_bytes() for name, frame in chosen.items()}
+def _csv_bytes(chosen: Mapping[str, pl.DataFrame]) -> dict[str, bytes]:
+    """Through the shared CSV encoder (BOM, formula neutralising), in memory: a staging folder on disk
+    would be left in the output tree by a crash, and no reader ever needs the loose files."""
+    return {name: csv_bytes(frame) for name, frame in chosen.items()}
 
 
 def _file_entry(name: str, data: bytes, rows: int | None) -> dict[str, Any]:
@@ -199,6 +200,7 @@ def write_zip(target: Path, members: Mapping[str, bytes], when: datetime, file_m
         with zipfile.ZipFile(tmp, "w") as zf:
             for name in sorted(members):
                 zf.writestr(fixed_zipinfo(name, when), members[name], compresslevel=ZIP_LEVEL)
+                kill_point("packaging.zip")  # a half-written zip under its temp name
     return target
 
 
@@ -305,9 +307,7 @@ def build_package(
     when = generated_at or generation_time(run_date, timezone)
     chosen = select_frames(request, frames)
     rows = {name: frame.height for name, frame in chosen.items()}
-    with tempfile.TemporaryDirectory(prefix=".staging-", dir=folder) as staging:
-        members = _csv_bytes(chosen, Path(staging), file_mode)
-
+    members = _csv_bytes(chosen)
     letter = compose_letter(
         _letter_facts(
             request, carrier, rows, when=when, key_fp=key_fp, numbers_not_found=numbers_not_found,
@@ -323,4 +323,5 @@ def build_package(
     )
     members[MANIFEST_NAME] = encode_manifest(manifest)
     members[SIGNATURE_NAME] = sign(members[MANIFEST_NAME], private_key)
+    kill_point("packaging.signed")
     return write_zip(target, members, when, file_mode)

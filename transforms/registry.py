@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from transforms.config import RegulationProfile, Settings
+from transforms.faults import kill_point
 from transforms.ingest import Delivery, IngestContext, Landed, Lander, insert_frame, insert_rejects
 from transforms.numbers import normalise_numbers
 from transforms.pseudonym import PseudonymKey, key_for
@@ -411,6 +412,7 @@ def run_subscriber_checks(con: duckdb.DuckDBPyConnection, settings: Settings, ru
         run_model(con, "registry/update_flags", params)
         run_model(con, "registry/record_check_run", params)
         run_model(con, "registry/reverify_due", params)
+        kill_point("checks.recorded")  # inside the caller's transaction, nothing committed yet
         counts = query_model(con, "registry/count_hits", params)
     found = dict(zip(counts["check_id"].to_list(), counts["hits"].to_list(), strict=True))
     return {c.id: int(found.get(c.id, 0)) for c in profile.check}

@@ -18,10 +18,11 @@ import duckdb
 import polars as pl
 
 from transforms.config import Settings
+from transforms.faults import kill_point
 from transforms.export import run_folder
 from transforms.report_svg import NEUTRAL, colour_map, heat_map, stacked_bars, stacked_columns
 from transforms.warehouse import query_model
-from transforms.writers import atomic_path
+from transforms.writers import atomic_path, show_invisible
 
 TOP_CANDIDATES = 25      # candidate rows shown in the report (the full list is the per-carrier CSV)
 EXCERPT_CHARS = 160      # characters of complaint text shown next to a candidate or alert
@@ -151,7 +152,7 @@ def _cell(value: object, numeric: bool) -> str:
     if numeric:
         shown = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
         return f"<td class='num'>{shown}</td>"
-    return f"<td class='text'>{escape(str(value))}</td>"
+    return f"<td class='text'>{escape(show_invisible(str(value)))}</td>"
 
 
 def table_html(frame: pl.DataFrame, caption: str, table_id: str, empty: str = "none") -> str:
@@ -313,6 +314,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, run_date: d
     target = run_folder(out, run_date, settings) / "report.html"
     with atomic_path(target, int(settings.run.output.file_mode, 8)) as tmp:
         tmp.write_text(html, encoding="utf-8")
+        kill_point("report.write")
     return target
 
 
@@ -327,7 +329,9 @@ class SummaryTable:
 
 
 def _rows(frame: pl.DataFrame) -> list[list[str]]:
-    return [["" if v is None else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in row]
+    """Cells as terminal text: request ids and authorities are input, so bidi/invisible controls are shown."""
+    return [["" if v is None else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
+             else show_invisible(str(v)) for v in row]
             for row in frame.iter_rows()]
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from transforms.config import Settings
+from transforms.faults import kill_point
 from transforms.lineage import code_version
-from transforms.warehouse import connect, run_model
+from transforms.warehouse import connect, run_model, transaction
 
 
 def file_sha256(path: Path) -> str:
@@ -23,8 +24,11 @@ def file_sha256(path: Path) -> str:
 
 
 def start(warehouse: Path, settings: Settings, run_id: str, flow: str, run_date: date, input_hashes: Iterable[str]) -> str:
+    """Journal a new execution; earlier executions of the flow and date left 'running' are closed as
+    abandoned (a killed process records nothing itself)."""
     execution_id = uuid.uuid4().hex
-    with connect(warehouse, settings.run.duckdb) as con:
+    with connect(warehouse, settings.run.duckdb) as con, transaction(con):
+        run_model(con, "runs/abandon", {"execution_id": execution_id, "flow": flow, "run_date": run_date})
         run_model(
             con,
             "runs/start",
@@ -49,6 +53,7 @@ def _counts(summary: Any) -> dict[str, Any]:
 
 def finish(warehouse: Path, settings: Settings, execution_id: str, status: str, summary: Any, error: str | None = None) -> None:
     outputs = {str(p): file_sha256(p) for p in getattr(summary, "outputs", []) if Path(p).is_file()}
+    kill_point("runs.finish")  # every output written, the journal still says 'running'
     with connect(warehouse, settings.run.duckdb) as con:
         run_model(
             con,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from transforms.config import DuckDBSettings
+from transforms.faults import kill_point
 from transforms.warehouse import connect, run_model
 from transforms.writers import atomic_path
 
@@ -38,4 +39,5 @@ def publish_snapshot(warehouse: Path, settings: DuckDBSettings | None = None, fi
                 run_model(con, "snapshot/publish", literals={"source": warehouse, "target": tmp})
         finally:
             Path(f"{tmp}.wal").unlink(missing_ok=True)
+        kill_point("snapshot.publish")
     return target

@@ -7,7 +7,9 @@ import openpyxl
 import polars as pl
 import pytest
 
-from transforms.writers import atomic_path, neutralise_formulas, write_csv, write_parquet, write_xlsx
+from transforms.writers import (
+    atomic_path, neutralise_cells, neutralise_formulas, show_invisible, write_csv, write_parquet, write_xlsx,
+)
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\tx", "\r=1", "=1+1"]
 BENIGN = ["+84912345678", "-5", "12", "lừa đảo", "a=b", ""]
@@ -55,6 +57,15 @@ def test_xlsx_has_no_formula_cells_and_is_deterministic(tmp_path: Path):
     assert "'=1+1" in values and "+84912345678" in values
     with zipfile.ZipFile(a) as z:
         assert not any("calcChain" in n for n in z.namelist())
+
+
+def test_invisible_and_bidi_characters_are_shown_before_the_formula_check():
+    cells = ["0912\u202e345678", "\x00=cmd|' /C calc'!A0", "\u200b=1+1", "a\u2066b\u2069", "x\x85y", "=1+1", "tab\tand\nline",
+             "emoji 👍🏽", "lừa đảo"]
+    out = neutralise_cells(pl.DataFrame({"c": cells}))["c"].to_list()
+    assert out == ["0912[U+202E]345678", "[U+0000]=cmd|' /C calc'!A0", "[U+200B]=1+1", "a[U+2066]b[U+2069]",
+                   "x[U+0085]y", "'=1+1", "tab\tand\nline", "emoji 👍🏽", "lừa đảo"]
+    assert out == [show_invisible(c) if not c.startswith("=") else "'" + c for c in cells]
 
 
 def test_parquet_is_deterministic(tmp_path: Path):
