@@ -32,3 +32,13 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many examples each fuzz target ran (tests/fuzzing.py), so a `make fuzz` log states the counts."""
+    from tests.fuzzing import REPORTS
+
+    if REPORTS:
+        terminalreporter.section("fuzz targets")
+        for report in REPORTS:
+            terminalreporter.line(report.line())

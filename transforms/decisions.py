@@ -24,7 +24,7 @@ def parse_decisions(records: pl.DataFrame, ctx: IngestContext) -> tuple[pl.DataF
     reason = (
         pl.when(pl.col("n_kind") != "mobile").then(pl.lit("invalid_number"))
         .when(pl.col("decided_ts").is_null()).then(pl.lit("bad_timestamp"))
-        .when(~pl.col("decision_norm").is_in(DECISIONS)).then(pl.lit("unknown_decision"))
+        .when(~pl.col("decision_norm").is_in(DECISIONS).fill_null(False)).then(pl.lit("unknown_decision"))  # empty too
     )
     detail = (
         pl.when(pl.col("n_kind") != "mobile").then(pl.lit("column msisdn: expected a Vietnamese mobile number"))

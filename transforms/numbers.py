@@ -44,6 +44,9 @@ _MASKS = [np.array([_BYTE_MASK[min(max(m - 4 * w, 0), 4)] for m in range(_INLINE
 _CHUNK_ROWS = 1 << 16  # large enough that numpy's per-call overhead is small, small enough for the cache
 _SEPARATORS = r"[\s\u200b\u200c\u200d\u2060\ufeff.\-()\[\]/]"
 _SENDER_ID = r"^[A-Za-z0-9 ._-]{2,11}$"
+# Digits other than ASCII and full-width (superscripts, circled, other scripts): NFKC would fold many of them
+# into digits, but nobody types a number that way, so "0912345678²" is no 11-digit number.
+_OTHER_DIGITS = r"[\p{N}--[0-9０-９]]"
 
 
 def _span(prefix_digits: str, width: int) -> slice:
@@ -222,15 +225,17 @@ class _Messy:
 def _messy_digits(text: pl.Series) -> _Messy:
     """NFKC (only where non-ASCII), separators out, sender names recognised."""
     wide = np.flatnonzero((text.str.len_bytes() != text.str.len_chars()).to_numpy())
+    exotic = np.zeros(len(text), dtype=bool)
     if len(wide):
+        exotic[wide] = text.gather(wide).str.contains(_OTHER_DIGITS).fill_null(False).to_numpy()
         text = text.scatter(wide, text.gather(wide).str.normalize("NFKC"))
     clean = (
-        pl.DataFrame({"t": text.str.strip_chars()})
+        pl.DataFrame({"t": text.str.strip_chars(), "x": exotic})
         .with_columns(d=pl.col("t").str.replace_all(_SEPARATORS, ""))
         .select(
             "t",
-            brand=(pl.col("t").str.contains(_SENDER_ID) & pl.col("t").str.contains("[A-Za-z]")).fill_null(False),
-            v=pl.when(pl.col("t").str.contains(r"\p{L}"))
+            brand=(pl.col("t").str.contains(_SENDER_ID) & pl.col("t").str.contains("[A-Za-z]") & ~pl.col("x")).fill_null(False),
+            v=pl.when(pl.col("t").str.contains(r"\p{L}") | pl.col("x"))
             .then(None)
             .otherwise(pl.col("d").cast(pl.Int64, strict=False)),
             d=pl.col("d").fill_null(""),

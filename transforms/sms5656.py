@@ -46,12 +46,15 @@ _CLOSE = "[\\])）］】}]"
 _BRACKET = r"(?s)^" + _OPEN + r"\s*([^\])）］】}\n]*?)\s*" + _CLOSE + r"[\s:,;\-]*(.*)$"
 _D = "[0-9０-９]"
 _SEP = r"([ .\-\u3000]{1,2})"
+# After a bracketed area code the separator may be missing ("(028)38234567"); after digits it may not,
+# and cannot be: the first group takes every digit.
+_SEP_AFTER_FIRST = r"([ .\-\u3000]{0,2})"
 _NUMBER = (
     r"^((?:[+＋]?" + _D + r"+)|(?:[(（]" + _D + r"{2,4}[)）]))"
-    + "".join("(?:" + _SEP + "(" + _D + "+)" for _ in range(5))
+    + "".join("(?:" + (_SEP if i else _SEP_AFTER_FIRST) + "(" + _D + "+)" for i in range(5))
     + ")?" * 5
 )
-_AREA_BRACKET = r"^[(（]0[0-9０-９]{1,3}[)）][ .\-]?[0-9０-９]"
+_AREA_BRACKET = r"^[(（][0０][0-9０-９]{1,3}[)）][ .\-\u3000]{0,2}[0-9０-９]"
 _CLEAN_SOURCE = r"^(?:[+＋]?[0-9０-９ .\-()（）]+|[A-Za-z0-9Ａ-Ｚａ-ｚ０-９][A-Za-z0-9Ａ-Ｚａ-ｚ０-９ ._\-]{0,10})$"
 _STARTS_NUMBER = "^[0-9０-９+＋]"
 _TOKEN = r"(?s)^([^\s\[\](){}<>,:;（）［］【】]+)[\s:,;\-]*(.*)$"

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given, strategies as st
 
+from tests.fuzzing import fuzz_settings
 from transforms.complaints import COMPLAINT_OPTIONAL, COMPLAINT_REQUIRED, map_categories, parse_complaints
 from transforms.config import ConfigError, fold_label, validate_file, Categories
 from transforms.numbers import NumberingTables
 from transforms.readers import read_records
 from transforms.sms5656 import fold_expr
 
-FUZZ = int(os.environ.get("SUBFLAG_FUZZ_EXAMPLES", "0"))
 HEADER = "complaint_id,received_at,channel,reported_number,category,reporter,description,occurred_at\n"
 
 
@@ -162,7 +161,7 @@ def test_categories_config_refuses_a_synonym_given_twice(tmp_path: Path) -> None
         validate_file(path, Categories)
 
 
-@hsettings(max_examples=FUZZ or 300, deadline=None)
+@fuzz_settings(300)
 @given(st.lists(st.text(max_size=30), min_size=1, max_size=20))
 def test_polars_fold_matches_config_fold(values: list[str]) -> None:
     got = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(fold_expr(pl.col("v")))["v"].to_list()
@@ -176,7 +175,7 @@ _value = st.one_of(
 )
 
 
-@hsettings(max_examples=FUZZ or 150, deadline=None)
+@fuzz_settings(150)
 @given(st.lists(st.tuples(*[_value] * 8), max_size=30))
 def test_any_records_are_accepted_or_rejected_never_lost(settings, tables, rows) -> None:
     columns = [*COMPLAINT_REQUIRED, *COMPLAINT_OPTIONAL]

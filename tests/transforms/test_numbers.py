@@ -7,16 +7,16 @@ of our rows it applies and what phonenumbers must say there, and every disagreem
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import phonenumbers
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import strategies as st
 from phonenumbers import carrier as pn_carrier
 
+from tests.fuzzing import run_fuzz
 from transforms.numbers import (
     KINDS,
     SUFFIXES,
@@ -29,8 +29,6 @@ from transforms.numbers import (
     output_schema,
 )
 
-FUZZ_EXAMPLES = int(os.environ.get("SUBFLAG_FUZZ_EXAMPLES", "0"))
-MAX_EXAMPLES = FUZZ_EXAMPLES or 300
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +186,11 @@ EXAMPLES: list[tuple[str | None, dict]] = [
     ("++84912345678", _other("invalid")),
     ("84+912345678", _other("invalid")),
     ("١٢٣٤٥", _other("invalid")),  # Arabic-Indic digits are not normalised by NFKC
+    ("09¹2345678", _other("invalid")),  # NFKC would fold superscripts, circled and styled digits: not typed numbers
+    (" 842596540¹⁸³", _other("invalid")),
+    ("⓪⑨①②③④⑤⑥⑦⑧", _other("invalid")),
+    ("𝟎𝟗𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖", _other("invalid")),
+    ("ＶＣＢ²", _other("invalid")),
     ("9" * 25, _other("invalid")),
     ("0" * 12, _other("invalid")),
 ]
@@ -370,7 +373,10 @@ def generate_sample(settings, size: int, seed: int) -> pl.Series:
     word = pl.Series(["CALL", "VIET", "BANK", "SIM"]).gather(rng.integers(0, 4, few))
     vanity = "09" + _random_digits(rng, np.full(few, 2)) + " " + word + " " + _random_digits(rng, np.full(few, 3))
     stray_plus = vn.head(few) + "+"
-    raw = pl.concat([vn, short, foreign, real_foreign, sender, junk, vanity, stray_plus]).alias("raw")
+    # Tabs, line breaks, typographic spaces and zero-width joiners inside a copied number.
+    odd = pl.Series(list(ODD_SEPARATORS)).gather(rng.integers(0, len(ODD_SEPARATORS), few))
+    odd_spaced = vn.slice(few, few).str.slice(0, 4) + odd + vn.slice(few, few).str.slice(4)
+    raw = pl.concat([vn, short, foreign, real_foreign, sender, junk, vanity, stray_plus, odd_spaced]).alias("raw")
     return _decorate(rng, raw)
 
 
@@ -407,6 +413,13 @@ class Difference:
 
 
 _DIGITS = pl.col("digits")
+# Characters the normaliser drops as separators (Unicode spaces and invisibles, and what NFKC folds into
+# . - ( )) that phonenumbers does not accept inside a number.
+ODD_SEPARATORS = (
+    "\t\n\x0b\x0c\r\x85\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200c\u200d"
+    "\u2024\u2025\u2026\u2028\u2029\u202f\u205f\u207d\u207e\u208d\u208e\ufe19\ufe30\ufe35\ufe36\ufe47\ufe48"
+    "\ufe52\ufe59\ufe5a\ufe63\ufeff"
+)
 _PN_NATIONAL = pl.col("pn_national")
 _TRUNK_AFTER_CC = r"^(\+840|00840|840)"
 
@@ -463,6 +476,13 @@ DIFFERENCES = [
         "'+840…', '840…', '00840…' are invalid by the brief; phonenumbers drops the 0.",
         ours=(pl.col("kind") == "invalid") & _DIGITS.str.contains(_TRUNK_AFTER_CC),
         theirs=pl.col("pn_e164") == "+84" + _DIGITS.str.replace(_TRUNK_AFTER_CC, ""),
+    ),
+    Difference(
+        "separators_phonenumbers_does_not_know",
+        "Tabs, line breaks, typographic and zero-width spaces, and characters NFKC folds into . - ( ) are "
+        "separators to the normaliser (copy-paste artefacts); phonenumbers refuses the number.",
+        ours=(pl.col("kind") != "invalid") & pl.col("raw").str.contains("[" + ODD_SEPARATORS + "]"),
+        theirs=pl.col("pn_kind") == "invalid",
     ),
     Difference(
         "short_codes_by_length",
@@ -598,11 +618,7 @@ def raw_numbers(draw) -> str:
     return raw
 
 
-@pytest.mark.fuzz
-@hyp_settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raws=st.lists(raw_numbers(), min_size=1, max_size=20))
-def test_property_agrees_with_phonenumbers(settings, raws):
-    tables = NumberingTables.from_settings(settings)
+def check_agrees_with_phonenumbers(raws: list[str], tables: NumberingTables) -> int:
     frame = compare_with_oracle(raws, tables)
     bad = _unexplained(frame)
     assert bad.is_empty(), bad
@@ -614,22 +630,116 @@ def test_property_agrees_with_phonenumbers(settings, raws):
         else:
             assert row["prefix3"] is row["prefix5"] is row["carrier"] is None
         assert (row["carrier"] is not None) == (row["kind"] == "mobile")
+    return len(raws)
 
 
 @pytest.mark.fuzz
-@hyp_settings(max_examples=MAX_EXAMPLES, deadline=None)
-@given(raw=raw_numbers(), sep=st.sampled_from([" ", ".", "-", "  "]), data=st.data())
-def test_property_separators_and_width_do_not_change_the_number(settings, raw, sep, data):
-    tables = NumberingTables.from_settings(settings)
-    digits = "".join(ch for ch in raw if ch.isascii() and (ch.isdigit() or ch == "+"))
-    if not digits or any(ch.isalpha() for ch in raw):
-        return
-    cut = data.draw(st.integers(1, max(1, len(digits) - 1)))
-    spaced = digits[:cut] + sep + digits[cut:]
-    wide = digits.translate(str.maketrans("0123456789+", "".join(FULL_WIDTH) + "＋"))
-    plain = normalise_number(digits, tables)
-    assert normalise_number(spaced, tables) == plain
-    assert normalise_number(wide, tables) == plain
+def test_property_agrees_with_phonenumbers(tables):
+    # Rows are classified independently, so 25 examples share one call (tests/fuzzing.py).
+    run_fuzz(
+        "numbers: written forms vs phonenumbers",
+        st.lists(raw_numbers(), min_size=1, max_size=20),
+        lambda batch: check_agrees_with_phonenumbers([raw for raws in batch for raw in raws], tables),
+        default=300,
+        batch=25,
+    )
+
+
+def check_separators_and_width(examples: list[tuple[str, str, int]], tables: NumberingTables) -> int:
+    """A separator anywhere inside the digits, or full-width digits, give the same number as the plain digits."""
+    plain, spaced, wide = [], [], []
+    for raw, sep, cut in examples:
+        digits = "".join(ch for ch in raw if ch.isascii() and (ch.isdigit() or ch == "+"))
+        if not digits or any(ch.isalpha() for ch in raw):
+            continue
+        cut = max(1, min(cut, len(digits) - 1))
+        plain.append(digits)
+        spaced.append(digits[:cut] + sep + digits[cut:])
+        wide.append(digits.translate(str.maketrans("0123456789+", "".join(FULL_WIDTH) + "＋")))
+
+    def out(raws: list[str]) -> pl.DataFrame:
+        return normalise_numbers(pl.DataFrame({"raw": raws}, schema={"raw": pl.String}), "raw", tables, prefix="").drop("raw")
+
+    want = out(plain)
+    for variant in (spaced, wide):
+        got = out(variant)
+        differ = pl.Series(variant).filter(~pl.Series([a == b for a, b in zip(got.rows(), want.rows())]))
+        assert differ.is_empty(), differ.to_list()
+    return len(plain)
+
+
+@pytest.mark.fuzz
+def test_property_separators_and_width_do_not_change_the_number(tables):
+    run_fuzz(
+        "numbers: separators and width",
+        st.tuples(raw_numbers(), st.sampled_from([" ", ".", "-", "  "]), st.integers(1, 30)),
+        lambda batch: check_separators_and_width(batch, tables),
+        default=300,
+        batch=200,
+    )
+
+
+# Arbitrary strings: what a CDR export, a complaint form or a JSON request can put in a number field.
+OTHER_DIGITS = ["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "０１２３４５６７８９", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗", "⁰¹²³⁴⁵⁶⁷⁸⁹", "⓪①②③④⑤⑥⑦⑧⑨"]
+EDGE_STRINGS = ["", " ", "+", "++", "00", "0", "+0", "+84", "84", "0084", "840", "+840", "＋", "-1", "0x1F", "1e9",
+                "9" * 19, "9" * 20, "1" * 40, "+" + "1" * 18, "00" + "9" * 17, "084", "+84 ", "\x00", "\ufeff0912345678",
+                "0912345678\x00", "09\u200b12345678", "NaN", "None", "null", "+84-(0)-912-345-678", "(+84) 912 345 678"]
+
+
+@st.composite
+def hostile_number_strings(draw) -> str:
+    """Arbitrary text, junk around real numbers, digits of other scripts, over-long digit runs, edge strings."""
+    shape = draw(st.integers(0, 5))
+    if shape == 0:
+        return draw(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+    if shape == 1:
+        return draw(st.text("0123456789+ .-()/[]*#,;\u00a0\u200b\u3000\ufeff\t\n", max_size=30))
+    if shape == 2:
+        return draw(st.sampled_from(EDGE_STRINGS))
+    if shape == 3:
+        return draw(st.text("0123456789", min_size=13, max_size=40))
+    raw = draw(raw_numbers())
+    if shape == 4:
+        table = str.maketrans("0123456789", draw(st.sampled_from(OTHER_DIGITS)))
+        cut = draw(st.integers(0, len(raw)))
+        return raw[:cut] + raw[cut:].translate(table)
+    junk = draw(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3))
+    cut = draw(st.integers(0, len(raw)))
+    return raw[:cut] + junk + raw[cut:]
+
+
+VALUED = ("mobile", "landline", "international")
+
+
+def check_number_strings(raws: list[str], tables: NumberingTables) -> int:
+    """Never raises; every row a kind; an E.164 int exactly for the kinds that have one; phonenumbers agrees
+    on every string we accept (or a named difference says why not); rows do not depend on their neighbours."""
+    frame = compare_with_oracle(raws, tables)
+    assert frame["kind"].is_in(list(KINDS)).all()
+    valued = frame.filter(pl.col("kind").is_in(VALUED))
+    assert valued["e164_int"].null_count() == 0 and valued["e164"].null_count() == 0
+    assert (valued["e164"] == "+" + valued["e164_int"].cast(pl.String)).all(), valued
+    assert (valued["e164_int"] < 10**15).all() and (valued["e164_int"] >= 10**6).all(), valued
+    vn = valued.filter(pl.col("kind") != "international")
+    assert (vn["e164"].str.starts_with("+84") & (vn["national"] == "0" + vn["e164"].str.slice(3))).all(), vn
+    unvalued = frame.filter(~pl.col("kind").is_in(VALUED))
+    assert unvalued["e164_int"].null_count() == unvalued.height and unvalued["e164"].null_count() == unvalued.height
+    bad = _unexplained(frame.filter(pl.col("kind") != "invalid"))
+    assert bad.is_empty(), f"accepted strings phonenumbers disagrees with, no named difference:\n{bad}"
+    backwards = normalise_numbers(pl.DataFrame({"raw": raws[::-1]}, schema={"raw": pl.String}), "raw", tables, prefix="")
+    assert backwards.reverse().equals(frame.select(backwards.columns).with_columns(pl.col("kind").cast(NumberKind)))
+    return len(raws)
+
+
+@pytest.mark.fuzz
+def test_fuzz_phone_number_strings(tables):
+    run_fuzz(
+        "phone-number strings",
+        st.lists(hostile_number_strings(), min_size=1, max_size=30),
+        lambda batch: check_number_strings([raw for raws in batch for raw in raws], tables),
+        default=300,
+        batch=25,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

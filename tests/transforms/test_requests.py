@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import given, strategies as st
 
+from tests.fuzzing import fuzz_settings
 from transforms.numbers import NumberingTables
 from transforms.readers import InputError
 from transforms.requests import AuthorityRequest, load_request, request_frames, slugify_request_id
 
-FUZZ = int(os.environ.get("SUBFLAG_FUZZ_EXAMPLES", "0"))
 EXAMPLE = {
     "request_id": "432/STTTT-TTra",
     "authority": "Sở Thông tin và Truyền thông TP. Cần Thơ",
@@ -154,7 +153,7 @@ def test_long_ids_are_cut_and_stay_distinct() -> None:
     assert len(sa) <= 100 and len(sb) <= 100 and sa != sb
 
 
-@hsettings(max_examples=FUZZ or 500, deadline=None)
+@fuzz_settings(500)
 @given(st.text(max_size=300))
 def test_any_slug_is_a_safe_single_path_component(request_id: str) -> None:
     try:
@@ -199,7 +198,7 @@ _json = st.recursive(
 )
 
 
-@hsettings(max_examples=FUZZ or 200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz_settings(200)
 @given(doc=st.one_of(_json, st.fixed_dictionaries({k: _json for k in EXAMPLE}), st.binary(max_size=60)))
 def test_any_file_loads_or_raises_input_error(tmp_path: Path, doc) -> None:
     path = tmp_path / "any.json"

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import unicodedata
 from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import given, strategies as st
 
+from tests.fuzzing import fuzz_settings
 from transforms.numbers import NumberingTables, output_schema
 from transforms.readers import REJECT_REASONS, read_records
 from transforms.sms5656 import REPORT_OPTIONAL, REPORT_REQUIRED, parse_5656
 
-FUZZ = int(os.environ.get("SUBFLAG_FUZZ_EXAMPLES", "0"))
 SHA = "ab" * 32
 NFD_TEXT = unicodedata.normalize("NFD", "Lừa đảo chuyển tiền")
 LONG = "V 0812341213 " + "lừa đảo " * 250  # 2 013 characters
@@ -90,6 +89,9 @@ CASES: list[tuple[str, tuple]] = [
     # landlines, service numbers, short codes, protected numbers
     ("V 028 3823 4567 quang cao", call("028 3823 4567", "02838234567", "landline", "spam_call", "quang cao")),
     ("V (028) 3823 4567 quang cao", call("(028) 3823 4567", "02838234567", "landline", "spam_call", "quang cao")),
+    ("V (028)38234567 quang cao", call("(028)38234567", "02838234567", "landline", "spam_call", "quang cao")),
+    ("V (0236)  2047661 gia danh", call("(0236)  2047661", "02362047661", "landline", "impersonation", "gia danh")),
+    ("v (０２２２) ０００００００", call("(０２２２) ０００００００", "02220000000", "landline", "other", None)),
     ("V 02923899588 gia danh so TT", call("02923899588", "02923899588", "landline", "impersonation", "gia danh so TT")),
     ("V +84 292 3899 588 gia danh", call("+84 292 3899 588", "02923899588", "landline", "impersonation", "gia danh")),
     ("V 0292.389.9588 gia danh", call("0292.389.9588", "02923899588", "landline", "impersonation", "gia danh")),
@@ -326,7 +328,7 @@ _pieces = st.sampled_from(
 _messages = st.one_of(st.text(max_size=80), st.lists(_pieces, max_size=12).map("".join))
 
 
-@hsettings(max_examples=FUZZ or 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz_settings(150)
 @given(st.lists(_messages, min_size=1, max_size=40))
 def test_parser_never_raises_and_accounts_for_every_row(settings, tables, messages: list[str]) -> None:
     parsed = parse_5656(_records(messages), tables, settings, SHA)
@@ -340,7 +342,7 @@ def test_parser_never_raises_and_accounts_for_every_row(settings, tables, messag
 _cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
-@hsettings(max_examples=FUZZ or 60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@fuzz_settings(60)
 @given(
     rows=st.lists(st.lists(st.one_of(_messages, _cell), min_size=0, max_size=5), max_size=25),
     crlf=st.booleans(),
