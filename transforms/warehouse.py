@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from transforms.config import PROJECT_ROOT, DuckDBSettings
 
@@ -170,13 +171,13 @@ def write_model_parquet(
             con.execute(stmt, _bind(stmt, params or {}))
         last = statements[-1]
         con.sql(last, params=_bind(last, params or {})).write_parquet(str(tmp), compression="zstd")
-        rows = con.execute("SELECT count(*) FROM read_parquet($f)", {"f": str(tmp)}).fetchone()[0]
     except KeyError as exc:
         raise ModelError(f"{path}: no value for parameter ${exc.args[0]}") from exc
     except duckdb.Error as exc:
         raise ModelError(f"{path}: {exc}") from exc
+    rows = pq.read_metadata(tmp).num_rows
     tmp.replace(target)
-    return int(rows)
+    return rows
 
 
 def run_folder(con: duckdb.DuckDBPyConnection, folder: str, params: Mapping[str, Any] | None = None) -> list[str]:
